@@ -1,0 +1,40 @@
+# Two commands a new user needs: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+PYTHON ?= python3
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+RAW_DIR ?= $(ROOT)/data/raw
+OUT_DIR ?= $(ROOT)/out
+ARREARS_DB ?= $(ROOT)/target/arrears.duckdb
+DEMO_CUSTOMERS ?= 3000
+export DO_NOT_TRACK := 1
+export ARREARS_HOME := $(ROOT)
+export ARREARS_DB
+
+.PHONY: run test venv demo-data clean
+
+venv: $(VENV)/.installed
+
+# The environment is rebuilt whenever the lock file changes. Hashes are required: nothing unpinned installs.
+$(VENV)/.installed: requirements/main.lock
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/main.lock
+	@$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/arrears-project.pth", "w").write(sys.argv[1] + "\n")' $(ROOT)
+	@touch $@
+
+demo-data: venv
+	@if [ -z "$$(ls -A $(RAW_DIR) 2>/dev/null)" ]; then \
+		echo "Input folder $(RAW_DIR) is empty: generating demo data ($(DEMO_CUSTOMERS) customers)"; \
+		$(PY) scripts/generate_demo_data.py --customers $(DEMO_CUSTOMERS) --out $(RAW_DIR); \
+	else echo "Using the input files in $(RAW_DIR)"; fi
+
+run: demo-data
+	$(PY) scripts/run_pipeline.py --raw-dir $(RAW_DIR) --db $(ARREARS_DB) --out $(OUT_DIR)
+
+test: venv
+	$(PY) -m pytest tests/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf target out logs

@@ -1,0 +1,57 @@
+{#-
+    The raw input contract (../shared/CONTRACT.md, version 1) as data: for every table its key, its required
+    and optional columns, and whether the table itself is optional. Staging, the quarantine and the raw
+    reader all take the column lists from here, so the contract is written down once.
+-#}
+{% macro contract() %}
+    {{ return({
+        'customers': {
+            'key': 'customer_id', 'optional_table': false,
+            'required': ['customer_id', 'customer_name'],
+            'optional': ['customer_type', 'region', 'phone', 'email', 'contact_person', 'account_manager',
+                         'credit_limit', 'annual_income', 'total_debt', 'is_key_account', 'created_date'],
+        },
+        'invoices': {
+            'key': 'invoice_id', 'optional_table': false,
+            'required': ['invoice_id', 'customer_id', 'invoice_date', 'due_date', 'amount'],
+            'optional': ['currency', 'document_type', 'status'],
+        },
+        'payments': {
+            'key': 'payment_id', 'optional_table': false,
+            'required': ['payment_id', 'customer_id', 'payment_date', 'amount'],
+            'optional': ['invoice_id', 'currency', 'method'],
+        },
+        'collection_actions': {
+            'key': 'action_id', 'optional_table': true,
+            'required': ['action_id', 'customer_id', 'action_date', 'channel', 'outcome'],
+            'optional': ['hardship_reason', 'promised_amount', 'promised_date'],
+        },
+        'fx_rates': {
+            'key': 'currency', 'optional_table': true,
+            'required': ['currency', 'rate_date', 'rate_to_base'],
+            'optional': [],
+        },
+    }) }}
+{% endmacro %}
+
+{% macro contract_columns(table_name) %}
+    {%- set spec = contract()[table_name] -%}
+    {{ return(spec['required'] + spec['optional']) }}
+{% endmacro %}
+
+{#- Code sets of the contract, for staging checks and tests. -#}
+{% macro contract_codes(name) %}
+    {{ return({
+        'customer_type': ['business', 'individual'],
+        'document_type': ['invoice', 'credit_note'],
+        'status': ['posted', 'void'],
+        'channel': ['call', 'sms', 'email', 'letter', 'visit', 'legal'],
+        'outcome': ['no_answer', 'reached', 'promise_to_pay', 'refused', 'dispute', 'hardship', 'wrong_contact'],
+        'hardship_reason': ['illness', 'accident', 'job_loss', 'business_downturn', 'disaster', 'other'],
+    }[name]) }}
+{% endmacro %}
+
+{#- "'a', 'b', 'c'" for an IN list. -#}
+{% macro sql_list(values) -%}
+    {%- for v in values %}'{{ v }}'{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro %}

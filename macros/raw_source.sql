@@ -1,0 +1,83 @@
+{#-
+    raw_source(table_name) returns a SELECT over one contract table with every contract column as text.
+
+    * DuckDB: the table is the dbt-duckdb external source `source('raw', table_name)` (a CSV read with
+      all_varchar, or a Parquet file when var raw_format = 'parquet'), found in var raw_dir.
+    * Other adapters: the table of that name in var raw_schema.
+    Columns may come in any order; extra columns are ignored; a missing optional column reads as null;
+    a missing required column stops the build with a clear error. An optional table that is absent reads
+    as an empty table; an absent required table stops the build.
+-#}
+{% macro raw_source(table_name) %}
+    {%- set spec = contract()[table_name] -%}
+    {%- set columns = spec['required'] + spec['optional'] -%}
+    {%- set relation = source('raw', table_name) -%}
+    {%- set present = raw_table_columns(table_name, relation) if execute else columns -%}
+    {%- if present is none -%}
+        {%- if spec['optional_table'] -%}
+            {{ log("raw table " ~ table_name ~ " is absent: reading it as empty (optional in the contract)", info=true) }}
+            select
+            {%- for col in columns %}
+                cast(null as {{ dbt.type_string() }}) as {{ col }}{{ "," if not loop.last }}
+            {%- endfor %}
+            {{ empty_relation_filter() }}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error(
+                "Required input table '" ~ table_name ~ "' was not found (" ~ raw_location_hint(table_name) ~ ").") }}
+        {%- endif -%}
+    {%- else -%}
+        {%- set missing = [] -%}
+        {%- for col in spec['required'] if col not in present -%}{%- do missing.append(col) -%}{%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                "Input table '" ~ table_name ~ "' lacks required column(s): " ~ missing | join(', ')
+                ~ " (" ~ raw_location_hint(table_name) ~ ").") }}
+        {%- endif %}
+        select
+        {%- for col in columns %}
+            {% if col in present -%}
+            cast({{ adapter.quote(present[col]) }} as {{ dbt.type_string() }})
+            {%- else -%}
+            cast(null as {{ dbt.type_string() }})
+            {%- endif %} as {{ col }}{{ "," if not loop.last }}
+        {%- endfor %}
+        from {{ relation }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- A WHERE clause that keeps no row, for a SELECT without FROM (Spark and DuckDB accept it; Postgres too). -#}
+{% macro empty_relation_filter() %}where 1 = 0{% endmacro %}
+
+{#- Mapping lower-case contract name -> column name as it is in the input, or none when the table is absent. -#}
+{% macro raw_table_columns(table_name, relation) %}
+    {{ return(adapter.dispatch('raw_table_columns', 'arrears')(table_name, relation)) }}
+{% endmacro %}
+
+{% macro duckdb__raw_table_columns(table_name, relation) %}
+    {%- set path = var('raw_dir') ~ '/' ~ table_name ~ '.' ~ var('raw_format', 'csv') -%}
+    {%- set found = run_query("select count(*) from glob('" ~ path | replace("'", "''") ~ "')") -%}
+    {%- if found.columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- set names = get_columns_in_query("select * from " ~ relation) -%}
+    {%- set out = {} -%}
+    {%- for name in names -%}{%- do out.update({name | lower | trim: name}) -%}{%- endfor -%}
+    {{ return(out) }}
+{% endmacro %}
+
+{% macro default__raw_table_columns(table_name, relation) %}
+    {%- set existing = adapter.get_relation(database=relation.database, schema=relation.schema,
+                                            identifier=relation.identifier) -%}
+    {%- if existing is none -%}{{ return(none) }}{%- endif -%}
+    {%- set out = {} -%}
+    {%- for column in adapter.get_columns_in_relation(existing) -%}
+        {%- do out.update({column.name | lower | trim: column.name}) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{% endmacro %}
+
+{% macro raw_location_hint(table_name) %}
+    {%- if target.type == 'duckdb' -%}
+        {{ return("looked for " ~ var('raw_dir') ~ "/" ~ table_name ~ "." ~ var('raw_format', 'csv')) }}
+    {%- else -%}
+        {{ return("looked for table " ~ var('raw_schema', 'raw') ~ "." ~ table_name) }}
+    {%- endif -%}
+{% endmacro %}

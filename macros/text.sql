@@ -1,0 +1,32 @@
+{#- Trimmed text, with the empty string read as null (the contract: empty field = null). -#}
+{% macro clean_text(expr) -%}
+    nullif(trim({{ expr }}), '')
+{%- endmacro %}
+
+{#- Trimmed, lower-cased code. -#}
+{% macro clean_code(expr) -%}
+    lower(nullif(trim({{ expr }}), ''))
+{%- endmacro %}
+
+{#- The raw row as readable text 'col=value | col=value' for the quarantine (kept exactly as delivered). -#}
+{% macro raw_row_text(table_name) -%}
+    concat_ws(' | '
+    {%- for col in contract_columns(table_name) %},
+        concat('{{ col }}=', coalesce({{ col }}, '<null>'))
+    {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- Integers 0 .. 10^digits - 1, portable (no generate_series): for calendars. -#}
+{% macro integers(digits) -%}
+    {%- for i in range(digits) %}
+    {{ 'cross join' if not loop.first }} (
+        select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
+        union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    ) as p{{ i }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro integers_value(digits) -%}
+    ({%- for i in range(digits) %}{{ ' + ' if not loop.first }}p{{ i }}.d * {{ 10 ** i }}{% endfor -%})
+{%- endmacro %}

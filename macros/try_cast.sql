@@ -1,0 +1,37 @@
+{#-
+    Casts that return null instead of failing, so a bad value becomes a quarantine reason, not a crash.
+    DuckDB and Spark have try_cast; PostgreSQL gets small plpgsql functions created by on-run-start
+    (macros/on_run_start.sql).
+    Dates must be ISO YYYY-MM-DD (the contract); decimals use '.' as decimal mark.
+-#}
+{% macro try_cast_date(expr) %}
+    {{ return(adapter.dispatch('try_cast_date', 'arrears')(expr)) }}
+{% endmacro %}
+
+{% macro default__try_cast_date(expr) -%}
+    case when {{ expr }} like '____-__-__' then try_cast({{ expr }} as date) end
+{%- endmacro %}
+
+{% macro postgres__try_cast_date(expr) -%}
+    case when {{ expr }} like '____-__-__' then arrears_try_cast_date({{ expr }}) end
+{%- endmacro %}
+
+{% macro try_cast_decimal(expr, precision=18, scale=2) %}
+    {{ return(adapter.dispatch('try_cast_decimal', 'arrears')(expr, precision, scale)) }}
+{% endmacro %}
+
+{% macro default__try_cast_decimal(expr, precision, scale) -%}
+    try_cast({{ expr }} as decimal({{ precision }}, {{ scale }}))
+{%- endmacro %}
+
+{% macro postgres__try_cast_decimal(expr, precision, scale) -%}
+    cast(arrears_try_cast_numeric({{ expr }}) as decimal({{ precision }}, {{ scale }}))
+{%- endmacro %}
+
+{#- 'true'/'false' (any case, also 1/0, yes/no) -> boolean; anything else -> null. -#}
+{% macro try_cast_boolean(expr) -%}
+    case
+        when lower({{ expr }}) in ('true', 't', '1', 'yes', 'y') then true
+        when lower({{ expr }}) in ('false', 'f', '0', 'no', 'n') then false
+    end
+{%- endmacro %}

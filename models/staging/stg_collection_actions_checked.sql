@@ -1,0 +1,72 @@
+/* grain: one row per row of the raw collection_actions input (the contact log), valid or not, with its
+   quarantine reason (null = valid); empty when the optional table is absent */
+-- depends_on: {{ source('raw', 'collection_actions') }}
+
+with
+
+raw as ({{ raw_source('collection_actions') }}),
+
+customers as (select customer_id from {{ ref('stg_customers') }}),
+
+cleaned as (
+    select
+        {{ clean_text('action_id') }} as action_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('action_date') }} as action_date_text,
+        {{ clean_code('channel') }} as channel,
+        {{ clean_code('outcome') }} as outcome,
+        {{ clean_code('hardship_reason') }} as hardship_reason,
+        {{ clean_text('promised_amount') }} as promised_amount_text,
+        {{ clean_text('promised_date') }} as promised_date_text,
+        {{ raw_row_text('collection_actions') }} as raw_row
+    from raw
+),
+
+typed as (
+    select
+        cleaned.*,
+        {{ try_cast_date('action_date_text') }} as action_date,
+        {{ try_cast_decimal('promised_amount_text') }} as promised_amount,
+        {{ try_cast_date('promised_date_text') }} as promised_date
+    from cleaned
+),
+
+key_counts as (
+    select action_id, count(*) as key_rows
+    from typed
+    where action_id is not null
+    group by action_id
+),
+
+final as (
+    select
+        typed.action_id,
+        typed.customer_id,
+        typed.action_date,
+        typed.channel,
+        typed.outcome,
+        typed.hardship_reason,
+        typed.promised_amount,
+        typed.promised_date,
+        case
+            when typed.action_id is null then 'null_key'
+            when key_counts.key_rows > 1 then 'duplicate_key'
+            when typed.customer_id is null or typed.action_date_text is null
+              or typed.channel is null or typed.outcome is null then 'missing_required'
+            when typed.action_date is null
+              or (typed.promised_date_text is not null and typed.promised_date is null) then 'invalid_date'
+            when typed.promised_amount_text is not null and typed.promised_amount is null then 'invalid_amount'
+            when typed.promised_amount < 0 then 'negative_value'
+            when customers.customer_id is null then 'unknown_customer'
+            when typed.channel not in ({{ sql_list(contract_codes('channel')) }}) then 'unknown_channel'
+            when typed.outcome not in ({{ sql_list(contract_codes('outcome')) }})
+              or (typed.hardship_reason is not null
+                  and typed.hardship_reason not in ({{ sql_list(contract_codes('hardship_reason')) }})) then 'unknown_outcome'
+        end as reason_code,
+        typed.raw_row
+    from typed
+    left join key_counts on typed.action_id = key_counts.action_id
+    left join customers on typed.customer_id = customers.customer_id
+)
+
+select * from final

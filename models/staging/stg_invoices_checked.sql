@@ -1,0 +1,85 @@
+/* grain: one row per row of the raw invoices input, valid or not, with its quarantine reason (null = valid) */
+-- depends_on: {{ source('raw', 'invoices') }}
+
+with
+
+raw as ({{ raw_source('invoices') }}),
+
+customers as (select customer_id from {{ ref('stg_customers') }}),
+
+fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
+
+known_currencies as (select distinct currency from {{ ref('stg_fx_rates') }}),
+
+cleaned as (
+    select
+        {{ clean_text('invoice_id') }} as invoice_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('invoice_date') }} as invoice_date_text,
+        {{ clean_text('due_date') }} as due_date_text,
+        {{ clean_text('amount') }} as amount_text,
+        coalesce(upper({{ clean_text('currency') }}), '{{ var("base_currency") }}') as currency,
+        coalesce({{ clean_code('document_type') }}, 'invoice') as document_type,
+        coalesce({{ clean_code('status') }}, 'posted') as status,
+        {{ raw_row_text('invoices') }} as raw_row
+    from raw
+),
+
+typed as (
+    select
+        cleaned.*,
+        {{ try_cast_date('invoice_date_text') }} as invoice_date,
+        {{ try_cast_date('due_date_text') }} as due_date,
+        {{ try_cast_decimal('amount_text') }} as amount
+    from cleaned
+),
+
+key_counts as (
+    select invoice_id, count(*) as key_rows
+    from typed
+    where invoice_id is not null
+    group by invoice_id
+),
+
+final as (
+    select
+        typed.invoice_id,
+        typed.customer_id,
+        typed.invoice_date,
+        typed.due_date,
+        typed.amount,
+        typed.currency,
+        typed.document_type,
+        typed.status,
+        typed.status = 'void' as is_void,
+        typed.document_type = 'credit_note' as is_credit_note,
+        case when typed.currency = '{{ var("base_currency") }}' then 1 else fx_daily.rate_to_base end as fx_rate_to_base,
+        cast(round(typed.amount
+            * case when typed.currency = '{{ var("base_currency") }}' then 1 else fx_daily.rate_to_base end, 2)
+            as decimal(18, 2)) as amount_base,
+        case
+            when typed.invoice_id is null then 'null_key'
+            when key_counts.key_rows > 1 then 'duplicate_key'
+            when typed.customer_id is null or typed.invoice_date_text is null
+              or typed.due_date_text is null or typed.amount_text is null then 'missing_required'
+            when typed.invoice_date is null or typed.due_date is null then 'invalid_date'
+            when typed.amount is null then 'invalid_amount'
+            when typed.amount <= 0 then 'non_positive_amount'
+            when typed.document_type not in ({{ sql_list(contract_codes('document_type')) }})
+              or typed.status not in ({{ sql_list(contract_codes('status')) }}) then 'invalid_code'
+            when typed.due_date < typed.invoice_date then 'due_before_invoice'
+            when customers.customer_id is null then 'unknown_customer'
+            when typed.currency <> '{{ var("base_currency") }}' and known_currencies.currency is null then 'unknown_currency'
+            when typed.currency <> '{{ var("base_currency") }}' and fx_daily.rate_to_base is null then 'missing_fx_rate'
+        end as reason_code,
+        typed.raw_row
+    from typed
+    left join key_counts on typed.invoice_id = key_counts.invoice_id
+    left join customers on typed.customer_id = customers.customer_id
+    left join known_currencies on typed.currency = known_currencies.currency
+    left join fx_daily
+        on typed.currency = fx_daily.currency
+       and typed.invoice_date = fx_daily.rate_day
+)
+
+select * from final

@@ -1,0 +1,23 @@
+/* grain: one row per valid payment (payment_id unique) */
+{{ config(materialized='view') }}
+
+with
+
+checked as (select * from {{ ref('stg_payments_checked') }}),
+
+final as (
+    select
+        payment_id,
+        customer_id,
+        invoice_id,
+        payment_date,
+        amount,
+        currency,
+        fx_rate_to_base,
+        amount_base,
+        method
+    from checked
+    where reason_code is null
+)
+
+select * from final

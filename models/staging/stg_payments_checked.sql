@@ -1,0 +1,82 @@
+/* grain: one row per row of the raw payments input, valid or not, with its quarantine reason (null = valid) */
+-- depends_on: {{ source('raw', 'payments') }}
+
+with
+
+raw as ({{ raw_source('payments') }}),
+
+customers as (select customer_id from {{ ref('stg_customers') }}),
+
+invoices as (select invoice_id, customer_id from {{ ref('stg_invoices') }}),
+
+fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
+
+known_currencies as (select distinct currency from {{ ref('stg_fx_rates') }}),
+
+cleaned as (
+    select
+        {{ clean_text('payment_id') }} as payment_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('invoice_id') }} as invoice_id,
+        {{ clean_text('payment_date') }} as payment_date_text,
+        {{ clean_text('amount') }} as amount_text,
+        coalesce(upper({{ clean_text('currency') }}), '{{ var("base_currency") }}') as currency,
+        {{ clean_code('method') }} as method,
+        {{ raw_row_text('payments') }} as raw_row
+    from raw
+),
+
+typed as (
+    select
+        cleaned.*,
+        {{ try_cast_date('payment_date_text') }} as payment_date,
+        {{ try_cast_decimal('amount_text') }} as amount
+    from cleaned
+),
+
+key_counts as (
+    select payment_id, count(*) as key_rows
+    from typed
+    where payment_id is not null
+    group by payment_id
+),
+
+final as (
+    select
+        typed.payment_id,
+        typed.customer_id,
+        typed.invoice_id,
+        typed.payment_date,
+        typed.amount,
+        typed.currency,
+        typed.method,
+        case when typed.currency = '{{ var("base_currency") }}' then 1 else fx_daily.rate_to_base end as fx_rate_to_base,
+        cast(round(typed.amount
+            * case when typed.currency = '{{ var("base_currency") }}' then 1 else fx_daily.rate_to_base end, 2)
+            as decimal(18, 2)) as amount_base,
+        case
+            when typed.payment_id is null then 'null_key'
+            when key_counts.key_rows > 1 then 'duplicate_key'
+            when typed.customer_id is null or typed.payment_date_text is null
+              or typed.amount_text is null then 'missing_required'
+            when typed.payment_date is null then 'invalid_date'
+            when typed.amount is null then 'invalid_amount'
+            when typed.amount <= 0 then 'non_positive_amount'
+            when customers.customer_id is null then 'unknown_customer'
+            when typed.invoice_id is not null and invoices.invoice_id is null then 'unknown_invoice'
+            when typed.invoice_id is not null and invoices.customer_id <> typed.customer_id then 'invoice_customer_mismatch'
+            when typed.currency <> '{{ var("base_currency") }}' and known_currencies.currency is null then 'unknown_currency'
+            when typed.currency <> '{{ var("base_currency") }}' and fx_daily.rate_to_base is null then 'missing_fx_rate'
+        end as reason_code,
+        typed.raw_row
+    from typed
+    left join key_counts on typed.payment_id = key_counts.payment_id
+    left join customers on typed.customer_id = customers.customer_id
+    left join invoices on typed.invoice_id = invoices.invoice_id
+    left join known_currencies on typed.currency = known_currencies.currency
+    left join fx_daily
+        on typed.currency = fx_daily.currency
+       and typed.payment_date = fx_daily.rate_day
+)
+
+select * from final
