@@ -1,0 +1,100 @@
+/* grain: one row per valid customer as of the as-of date: what it owes, how late, in which buckets */
+-- depends_on: {{ ref('aging_buckets') }}
+
+with
+
+as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
+
+customers as (select * from {{ ref('stg_customers') }}),
+
+invoices as (select * from {{ ref('fct_invoices') }}),
+
+payments as (select * from {{ ref('stg_payments') }}),
+
+credit as (select * from {{ ref('int_customer_credit') }}),
+
+invoice_totals as (
+    select
+        customer_id,
+        sum(amount_base) as invoiced_base,
+        sum(outstanding_base) as outstanding_base,
+        sum(case when days_past_due > 0 then outstanding_base else 0 end) as past_due_base,
+        sum(case when days_past_due > {{ var('overdue_threshold_days') }} then outstanding_base else 0 end)
+            as overdue_base,
+        max(case when outstanding_amount > 0 then days_past_due else 0 end) as days_past_due,
+        sum(case when days_past_due > 0 then 1 else 0 end) as past_due_invoice_count,
+        sum(case when days_past_due > {{ var('overdue_threshold_days') }} then 1 else 0 end) as overdue_invoice_count,
+        sum(case when outstanding_amount > 0 then 1 else 0 end) as open_invoice_count,
+        min(case when days_past_due > 0 then due_date end) as oldest_past_due_date,
+        {%- for b in aging_bucket_rows() %}
+        sum(case when aging_bucket = '{{ b["code"] }}' then outstanding_base else 0 end) as bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
+        {%- endfor %}
+    from invoices
+    group by customer_id
+),
+
+payments_as_of as (
+    select
+        payments.customer_id,
+        payments.payment_date,
+        payments.amount_base,
+        row_number() over (
+            partition by payments.customer_id order by payments.payment_date desc, payments.payment_id desc
+        ) as recency
+    from payments
+    cross join as_of
+    where payments.payment_date <= as_of.as_of_date
+),
+
+last_payment as (
+    select customer_id, payment_date as last_payment_date, amount_base as last_payment_base
+    from payments_as_of
+    where recency = 1
+),
+
+credit_totals as (
+    select customer_id, sum(unapplied_credit_base) as unapplied_credit_base
+    from credit
+    group by customer_id
+),
+
+final as (
+    select
+        -- keys
+        customers.customer_id,
+        as_of.as_of_date,
+        -- amounts (base currency; unpaid amounts revalued at the as-of date)
+        cast(coalesce(invoice_totals.invoiced_base, 0) as decimal(18, 2)) as invoiced_base,
+        cast(coalesce(invoice_totals.outstanding_base, 0) as decimal(18, 2)) as outstanding_base,
+        cast(coalesce(invoice_totals.past_due_base, 0) as decimal(18, 2)) as past_due_base,
+        cast(coalesce(invoice_totals.overdue_base, 0) as decimal(18, 2)) as overdue_base,
+        cast(coalesce(credit_totals.unapplied_credit_base, 0) as decimal(18, 2)) as unapplied_credit_base,
+        {%- for b in aging_bucket_rows() %}
+        cast(coalesce(invoice_totals.bucket_{{ b['code'] }}_base, 0) as decimal(18, 2)) as bucket_{{ b['code'] }}_base,
+        {%- endfor %}
+        -- lateness
+        coalesce(invoice_totals.days_past_due, 0) as days_past_due,
+        {{ aging_bucket('coalesce(invoice_totals.days_past_due, 0)') }} as aging_bucket,
+        coalesce(invoice_totals.open_invoice_count, 0) as open_invoice_count,
+        coalesce(invoice_totals.past_due_invoice_count, 0) as past_due_invoice_count,
+        coalesce(invoice_totals.overdue_invoice_count, 0) as overdue_invoice_count,
+        invoice_totals.oldest_past_due_date,
+        -- payments
+        last_payment.last_payment_date,
+        cast(last_payment.last_payment_base as decimal(18, 2)) as last_payment_base,
+        -- credit limit
+        customers.credit_limit,
+        case when customers.credit_limit > 0
+             then cast(round(coalesce(invoice_totals.outstanding_base, 0) / customers.credit_limit, 4) as decimal(12, 4))
+        end as credit_utilisation,
+        -- flags: DPD above the threshold on an unpaid amount above the materiality floor
+        coalesce(invoice_totals.overdue_base, 0) > {{ var('materiality_floor') }} as is_overdue,
+        coalesce(invoice_totals.past_due_base, 0) > {{ var('materiality_floor') }} as is_past_due
+    from customers
+    cross join as_of
+    left join invoice_totals on customers.customer_id = invoice_totals.customer_id
+    left join last_payment on customers.customer_id = last_payment.customer_id
+    left join credit_totals on customers.customer_id = credit_totals.customer_id
+)
+
+select * from final

@@ -1,0 +1,145 @@
+/* grain: one row per customer per snapshot date (int_snapshot_dates) on which the customer had anything
+   unpaid: outstanding, overdue and bucket amounts, DPD; grows with customers x snapshots, not x days */
+-- depends_on: {{ ref('aging_buckets') }}
+
+{{ config(
+    materialized = 'table' if target.type == 'spark' else 'incremental',
+    incremental_strategy = 'delete+insert',
+    unique_key = ['snapshot_date'],
+    post_hook = [
+        "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}"
+    ],
+) }}
+
+with
+
+snapshot_dates as (select * from {{ ref('int_snapshot_dates') }}),
+
+as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
+
+invoices as (select * from {{ ref('fct_invoices') }}),
+
+allocation as (select * from {{ ref('int_payment_allocation') }}),
+
+fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
+
+-- the snapshot dates this run computes: all of them on a full build; on an incremental run the ones not
+-- stored yet plus the last var history_lookback_days days (late postings)
+dates_to_build as (
+    select snapshot_dates.snapshot_date, snapshot_dates.is_month_end, snapshot_dates.is_week_end
+    from snapshot_dates
+    cross join as_of
+    {%- if is_incremental() %}
+    where snapshot_dates.snapshot_date not in (select distinct snapshot_date from {{ this }})
+       or snapshot_dates.snapshot_date >= cast({{ dbt.dateadd('day', '-' ~ var('history_lookback_days'), 'as_of.as_of_date') }} as date)
+    {%- endif %}
+),
+
+-- invoices issued and not yet settled at each snapshot date
+open_at_snapshot as (
+    select
+        invoices.invoice_id,
+        invoices.customer_id,
+        invoices.currency,
+        invoices.due_date,
+        invoices.amount,
+        dates_to_build.snapshot_date,
+        dates_to_build.is_month_end,
+        dates_to_build.is_week_end
+    from invoices
+    inner join dates_to_build
+        on invoices.invoice_date <= dates_to_build.snapshot_date
+       and (invoices.settled_date is null or invoices.settled_date > dates_to_build.snapshot_date)
+),
+
+paid_by_snapshot as (
+    select
+        open_at_snapshot.invoice_id,
+        open_at_snapshot.snapshot_date,
+        sum(allocation.allocated_amount) as paid_amount
+    from open_at_snapshot
+    inner join allocation
+        on open_at_snapshot.invoice_id = allocation.invoice_id
+       and allocation.allocation_date <= open_at_snapshot.snapshot_date
+    group by open_at_snapshot.invoice_id, open_at_snapshot.snapshot_date
+),
+
+invoice_state as (
+    select
+        open_at_snapshot.*,
+        cast(open_at_snapshot.amount - coalesce(paid_by_snapshot.paid_amount, 0) as decimal(18, 2)) as outstanding_amount
+    from open_at_snapshot
+    left join paid_by_snapshot
+        on open_at_snapshot.invoice_id = paid_by_snapshot.invoice_id
+       and open_at_snapshot.snapshot_date = paid_by_snapshot.snapshot_date
+),
+
+invoice_state_base as (
+    select
+        invoice_state.customer_id,
+        invoice_state.snapshot_date,
+        invoice_state.is_month_end,
+        invoice_state.is_week_end,
+        cast(round(invoice_state.outstanding_amount
+            * case when invoice_state.currency = '{{ var("base_currency") }}' then 1 else fx.rate_to_base end, 2)
+            as decimal(18, 2)) as outstanding_base,
+        {{ days_past_due('invoice_state.due_date', 'invoice_state.snapshot_date', 'invoice_state.outstanding_amount') }}
+            as days_past_due
+    from invoice_state
+    left join fx_daily as fx
+        on invoice_state.currency = fx.currency
+       and invoice_state.snapshot_date = fx.rate_day
+    where invoice_state.outstanding_amount > 0
+),
+
+invoice_bucketed as (
+    select
+        invoice_state_base.*,
+        {{ aging_bucket('days_past_due') }} as aging_bucket
+    from invoice_state_base
+),
+
+customer_snapshot as (
+    select
+        customer_id,
+        snapshot_date,
+        max(case when is_month_end then 1 else 0 end) = 1 as is_month_end,
+        max(case when is_week_end then 1 else 0 end) = 1 as is_week_end,
+        sum(outstanding_base) as outstanding_base,
+        sum(case when days_past_due > 0 then outstanding_base else 0 end) as past_due_base,
+        sum(case when days_past_due > {{ var('overdue_threshold_days') }} then outstanding_base else 0 end) as overdue_base,
+        max(days_past_due) as days_past_due,
+        count(*) as open_invoice_count,
+        {%- for b in aging_bucket_rows() %}
+        sum(case when aging_bucket = '{{ b["code"] }}' then outstanding_base else 0 end) as bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
+        {%- endfor %}
+    from invoice_bucketed
+    group by customer_id, snapshot_date
+),
+
+final as (
+    select
+        -- keys
+        customer_id,
+        snapshot_date,
+        -- snapshot kind
+        is_month_end,
+        is_week_end,
+        -- amounts (base currency, revalued at the snapshot date)
+        cast(outstanding_base as decimal(18, 2)) as outstanding_base,
+        cast(past_due_base as decimal(18, 2)) as past_due_base,
+        cast(overdue_base as decimal(18, 2)) as overdue_base,
+        {%- for b in aging_bucket_rows() %}
+        cast(bucket_{{ b['code'] }}_base as decimal(18, 2)) as bucket_{{ b['code'] }}_base,
+        {%- endfor %}
+        -- lateness
+        days_past_due,
+        {{ aging_bucket('days_past_due') }} as aging_bucket,
+        {{ aging_bucket_order('days_past_due') }} as aging_bucket_order,
+        open_invoice_count,
+        -- flags
+        overdue_base > {{ var('materiality_floor') }} as is_overdue
+    from customer_snapshot
+)
+
+select * from final

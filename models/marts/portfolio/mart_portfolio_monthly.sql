@@ -1,0 +1,161 @@
+/* grain: one row per period: every month end of the history plus the as-of date (month to date): overdue
+   rate, overdue amount by bucket, DSO, collection effectiveness index, customers by overdue type */
+-- depends_on: {{ ref('aging_buckets') }}
+
+with
+
+as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
+
+history as (select * from {{ ref('fct_customer_aging_history') }}),
+
+current_aging as (select * from {{ ref('fct_customer_aging') }}),
+
+invoices as (select * from {{ ref('fct_invoices') }}),
+
+payments as (select * from {{ ref('stg_payments') }}),
+
+type_snapshots as (select * from {{ ref('fct_overdue_type_snapshots') }}),
+
+all_customers as (select count(*) as customer_count from {{ ref('dim_customers') }}),
+
+periods as (
+    select snapshot_date as period_end, false as is_as_of_date
+    from {{ ref('int_snapshot_dates') }}
+    where is_month_end and not is_as_of_date
+    union all
+    select as_of_date as period_end, true as is_as_of_date
+    from as_of
+),
+
+period_bounds as (
+    select
+        period_end,
+        is_as_of_date,
+        cast({{ dbt.date_trunc('month', 'period_end') }} as date) as period_start,
+        lag(period_end) over (order by period_end) as previous_period_end
+    from periods
+),
+
+balances as (
+    select
+        snapshot_date as period_end,
+        count(*) as customers_with_balance,
+        sum(case when is_overdue then 1 else 0 end) as overdue_customers,
+        sum(outstanding_base) as outstanding_base,
+        sum(overdue_base) as overdue_base,
+        sum(bucket_not_due_base) as current_base,
+        {%- for b in aging_bucket_rows() %}
+        sum(bucket_{{ b['code'] }}_base) as bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
+        {%- endfor %}
+    from history
+    where is_month_end
+    group by snapshot_date
+
+    union all
+
+    select
+        as_of.as_of_date as period_end,
+        sum(case when outstanding_base > 0 then 1 else 0 end) as customers_with_balance,
+        sum(case when is_overdue then 1 else 0 end) as overdue_customers,
+        sum(outstanding_base) as outstanding_base,
+        sum(overdue_base) as overdue_base,
+        sum(bucket_not_due_base) as current_base,
+        {%- for b in aging_bucket_rows() %}
+        sum(bucket_{{ b['code'] }}_base) as bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
+        {%- endfor %}
+    from current_aging
+    cross join as_of
+    group by as_of.as_of_date
+),
+
+billed as (
+    select period_bounds.period_end, sum(invoices.amount_base) as billed_base
+    from period_bounds
+    inner join invoices
+        on invoices.invoice_date >= period_bounds.period_start
+       and invoices.invoice_date <= period_bounds.period_end
+    group by period_bounds.period_end
+),
+
+collected as (
+    select period_bounds.period_end, sum(payments.amount_base) as collected_base
+    from period_bounds
+    inner join payments
+        on payments.payment_date >= period_bounds.period_start
+       and payments.payment_date <= period_bounds.period_end
+    group by period_bounds.period_end
+),
+
+types as (
+    select
+        as_of_date as period_end,
+        sum(case when overdue_type = 'temporary' then customer_count end) as temporary_customers,
+        sum(case when overdue_type = 'chronic' then customer_count end) as chronic_customers,
+        sum(case when overdue_type = 'stubborn' then customer_count end) as stubborn_customers
+    from type_snapshots
+    group by as_of_date
+),
+
+combined as (
+    select
+        period_bounds.period_end,
+        period_bounds.period_start,
+        period_bounds.is_as_of_date,
+        all_customers.customer_count,
+        coalesce(balances.customers_with_balance, 0) as customers_with_balance,
+        coalesce(balances.overdue_customers, 0) as overdue_customers,
+        coalesce(balances.outstanding_base, 0) as outstanding_base,
+        coalesce(balances.overdue_base, 0) as overdue_base,
+        coalesce(balances.current_base, 0) as current_base,
+        {%- for b in aging_bucket_rows() %}
+        coalesce(balances.bucket_{{ b['code'] }}_base, 0) as bucket_{{ b['code'] }}_base,
+        {%- endfor %}
+        coalesce(previous.outstanding_base, 0) as opening_outstanding_base,
+        coalesce(billed.billed_base, 0) as billed_base,
+        coalesce(collected.collected_base, 0) as collected_base,
+        {{ dbt.datediff('period_bounds.period_start', 'period_bounds.period_end', 'day') }} + 1 as period_days,
+        types.temporary_customers,
+        types.chronic_customers,
+        types.stubborn_customers
+    from period_bounds
+    cross join all_customers
+    left join balances on period_bounds.period_end = balances.period_end
+    left join balances as previous on period_bounds.previous_period_end = previous.period_end
+    left join billed on period_bounds.period_end = billed.period_end
+    left join collected on period_bounds.period_end = collected.period_end
+    left join types on period_bounds.period_end = types.period_end
+),
+
+final as (
+    select
+        -- keys
+        period_end,
+        period_start,
+        is_as_of_date,
+        -- customers
+        customer_count,
+        customers_with_balance,
+        overdue_customers,
+        {{ safe_divide('overdue_customers', 'customers_with_balance') }} as overdue_customer_rate,
+        -- amounts (base currency)
+        cast(outstanding_base as decimal(18, 2)) as outstanding_base,
+        cast(overdue_base as decimal(18, 2)) as overdue_base,
+        {{ safe_divide('overdue_base', 'outstanding_base') }} as overdue_amount_rate,
+        {%- for b in aging_bucket_rows() %}
+        cast(bucket_{{ b['code'] }}_base as decimal(18, 2)) as bucket_{{ b['code'] }}_base,
+        {%- endfor %}
+        cast(billed_base as decimal(18, 2)) as billed_base,
+        cast(collected_base as decimal(18, 2)) as collected_base,
+        -- efficiency
+        {{ safe_divide('outstanding_base * period_days', 'billed_base') }} as dso_days,
+        -- CEI = (opening AR + billed - closing AR) / (opening AR + billed - closing current AR) x 100
+        100 * {{ safe_divide('opening_outstanding_base + billed_base - outstanding_base',
+                             'opening_outstanding_base + billed_base - current_base') }} as collection_effectiveness_index,
+        -- customers by overdue type (known for as-of dates the pipeline has run on)
+        temporary_customers,
+        chronic_customers,
+        stubborn_customers
+    from combined
+)
+
+select * from final
