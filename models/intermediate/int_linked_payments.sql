@@ -41,13 +41,11 @@ linked as (
         payable_invoices.invoice_id,
         payable_invoices.invoice_currency,
         payable_invoices.invoice_amount,
-        -- a payment in another currency than its invoice converts at the payment date's rates
-        case
-            when payments_as_of.currency = payable_invoices.invoice_currency then payments_as_of.amount
-            else cast(round(payments_as_of.amount * payments_as_of.fx_rate_to_base
-                / case when payable_invoices.invoice_currency = '{{ var("base_currency") }}' then 1
-                       else invoice_fx.rate_to_base end, 2) as decimal(18, 2))
-        end as amount_in_invoice_currency
+        -- a payment in another currency than its invoice converts at the payment date's rates:
+        -- payment -> base (exact decimal product) -> invoice currency
+        payments_as_of.amount * payments_as_of.fx_rate_to_base as payment_base_exact,
+        case when payable_invoices.invoice_currency = '{{ var("base_currency") }}' then 1
+             else invoice_fx.rate_to_base end as invoice_rate_to_base
     from payments_as_of
     inner join payable_invoices on payments_as_of.invoice_id = payable_invoices.invoice_id
     left join fx_daily as invoice_fx
@@ -55,14 +53,45 @@ linked as (
        and payments_as_of.payment_date = invoice_fx.rate_day
 ),
 
-linked_running as (
+-- decimal division is floating point on some engines (DuckDB returns a double), which rounds some
+-- half-cent ties the wrong way (1.16 / 8 = 0.145 -> 0.14); the rounded quotient is checked against exact
+-- decimal products and moved by a cent where needed, so the result is the exact quotient rounded half up
+converted as (
     select
         linked.*,
+        cast(round(payment_base_exact / invoice_rate_to_base, 2) as decimal(18, 2)) as rough_amount
+    from linked
+),
+
+converted_exact as (
+    select
+        payment_id,
+        customer_id,
+        payment_date,
+        payment_amount,
+        payment_currency,
+        invoice_id,
+        invoice_currency,
+        invoice_amount,
+        case
+            when payment_currency = invoice_currency then payment_amount
+            when payment_base_exact >= (rough_amount + 0.005) * invoice_rate_to_base
+            then cast(rough_amount + 0.01 as decimal(18, 2))
+            when payment_base_exact < (rough_amount - 0.005) * invoice_rate_to_base
+            then cast(rough_amount - 0.01 as decimal(18, 2))
+            else rough_amount
+        end as amount_in_invoice_currency
+    from converted
+),
+
+linked_running as (
+    select
+        converted_exact.*,
         coalesce(sum(amount_in_invoice_currency) over (
             partition by invoice_id order by payment_date, payment_id
             rows between unbounded preceding and 1 preceding
         ), 0) as paid_before
-    from linked
+    from converted_exact
 ),
 
 linked_applied as (

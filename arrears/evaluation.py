@@ -1,0 +1,83 @@
+"""Classification quality of the overdue types against the demo generator's known truth.
+
+Coverage: share of truly temporary / chronic / stubborn customers that the warehouse lists as overdue.
+Confusion matrix: true behaviour (rows, including good and pattern_change customers that were listed) against
+the predicted overdue type (columns, plus `not_listed`). Precision, recall and F1 per type, macro-F1 over the
+three types; a customer of one of the three types that is not listed counts against that type's recall.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+TYPES = ("temporary", "chronic", "stubborn")
+TRUE_TYPES = ("good", "temporary", "chronic", "stubborn", "pattern_change")
+
+
+@dataclass
+class Evaluation:
+    confusion: dict[str, dict[str, int]]
+    coverage: float
+    per_type: dict[str, dict[str, float]] = field(default_factory=dict)
+    macro_f1: float = 0.0
+    listed: int = 0
+
+    def to_dict(self) -> dict:
+        return {"coverage": self.coverage, "macro_f1": self.macro_f1, "per_type": self.per_type,
+                "confusion": self.confusion, "listed": self.listed}
+
+
+def evaluate(db: Path, truth_csv: Path) -> Evaluation:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            """
+            select t.true_type, coalesce(m.overdue_type, 'not_listed') as predicted, count(*) as n
+            from read_csv(?, all_varchar = true) as t
+            left join marts.mart_overdue_customers as m on m.customer_id = t.customer_id
+            group by all
+            """,
+            [str(truth_csv)],
+        ).fetchall()
+    columns = (*TYPES, "not_listed")
+    confusion = {t: {c: 0 for c in columns} for t in TRUE_TYPES}
+    for true_type, predicted, n in rows:
+        confusion.setdefault(true_type, {c: 0 for c in columns})[predicted] = int(n)
+    actual = {t: sum(confusion[t].values()) for t in TYPES}
+    covered = sum(confusion[t][c] for t in TYPES for c in TYPES)
+    result = Evaluation(confusion=confusion, coverage=covered / max(1, sum(actual.values())))
+    result.listed = sum(confusion[t][c] for t in confusion for c in TYPES)
+    f1s = []
+    for t in TYPES:
+        tp = confusion[t][t]
+        predicted_t = sum(confusion[r][t] for r in confusion)
+        precision = tp / predicted_t if predicted_t else 0.0
+        recall = tp / actual[t] if actual[t] else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        result.per_type[t] = {"precision": precision, "recall": recall, "f1": f1, "support": actual[t],
+                              "predicted": predicted_t}
+        f1s.append(f1)
+    result.macro_f1 = sum(f1s) / len(f1s)
+    return result
+
+
+def format_report(ev: Evaluation) -> str:
+    columns = (*TYPES, "not_listed")
+    lines = [f"coverage (true temporary/chronic/stubborn listed as overdue): {ev.coverage:.3f}",
+             f"customers listed as overdue: {ev.listed}", "",
+             "confusion matrix (rows: true behaviour, columns: predicted type)",
+             f"{'':16}" + "".join(f"{c:>12}" for c in columns)]
+    for t, counts in ev.confusion.items():
+        lines.append(f"{t:16}" + "".join(f"{counts.get(c, 0):>12}" for c in columns))
+    lines += ["", f"{'type':12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
+    for t, m in ev.per_type.items():
+        lines.append(f"{t:12}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
+    lines.append(f"\nmacro-F1: {ev.macro_f1:.3f}")
+    return "\n".join(lines)
+
+
+def write_json(ev: Evaluation, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(ev.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
