@@ -20,11 +20,14 @@
     {%- set rows = classification_rows() | selectattr('type', 'equalto', overdue_type) | list -%}
     {%- set total = rows | sum(attribute='weight') -%}
     {%- if total == 0 -%}cast(0 as {{ dbt.type_float() }}){%- else -%}
-    cast(round(100.0 * (
+    {%- set weighted -%}
+    100.0 * (
         {%- for r in rows %}
         {{ ' + ' if not loop.first }}case when ev_{{ r['code'] }} then {{ r['weight'] }} else 0 end
         {%- endfor %}
-    ) / {{ total }}, 1) as {{ dbt.type_float() }})
+    ) / {{ total }}
+    {%- endset %}
+    {{ round_float(weighted, 1) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -31,7 +31,7 @@ in_scope as (
 
 largest as (select max(at_stake_base) as max_at_stake_base from in_scope),
 
-components as (
+raw_components as (
     select
         in_scope.*,
         -- ability to pay: each component 0 (weak) .. 1 (strong)
@@ -63,14 +63,26 @@ components as (
     cross join book
 ),
 
+-- components rounded to 6 decimals as decimals: the weighted sums below are then exact, so a score never
+-- flips at a rounding boundary between runs or engines
+components as (
+    select
+        raw_components.*,
+        {%- for c in ['ability_debt', 'ability_income', 'ability_utilisation', 'ability_history', 'ability_partial',
+                      'impact_amount', 'impact_share', 'impact_dpd', 'impact_importance'] %}
+        cast(round({{ c }}, 6) as decimal(10, 6)) as {{ c }}_exact{{ "," if not loop.last }}
+        {%- endfor %}
+    from raw_components
+),
+
 scored as (
     select
         components.*,
-        round(100 * ({{ aw['debt'] }} * ability_debt + {{ aw['income'] }} * ability_income
-            + {{ aw['utilisation'] }} * ability_utilisation + {{ aw['history'] }} * ability_history
-            + {{ aw['partial'] }} * ability_partial), 1) as ability_to_pay_score,
-        round(100 * ({{ iw['amount'] }} * impact_amount + {{ iw['share'] }} * impact_share
-            + {{ iw['dpd'] }} * impact_dpd + {{ iw['importance'] }} * impact_importance), 1) as impact_score
+        {{ round_float("100 * (" ~ aw['debt'] ~ " * ability_debt + " ~ aw['income'] ~ " * ability_income
+            + " ~ aw['utilisation'] ~ " * ability_utilisation + " ~ aw['history'] ~ " * ability_history
+            + " ~ aw['partial'] ~ " * ability_partial)", 1) }} as ability_to_pay_score,
+        {{ round_float("100 * (" ~ iw['amount'] ~ " * impact_amount + " ~ iw['share'] ~ " * impact_share
+            + " ~ iw['dpd'] ~ " * impact_dpd + " ~ iw['importance'] ~ " * impact_importance)", 1) }} as impact_score
     from components
 ),
 
@@ -82,24 +94,24 @@ final as (
         -- scores
         ability_to_pay_score,
         impact_score,
-        round({{ var('priority_impact_weight') }} * impact_score
-              + (1 - {{ var('priority_impact_weight') }}) * (100 - ability_to_pay_score), 1) as priority_score,
-        round(0.5 * (100 - ability_to_pay_score) + 50 * impact_dpd, 1) as risk_score,
+        {{ round_float(var('priority_impact_weight') ~ " * impact_score
+              + (1 - " ~ var('priority_impact_weight') ~ ") * (100 - ability_to_pay_score)", 1) }} as priority_score,
+        {{ round_float('0.5 * (100 - ability_to_pay_score) + 50 * impact_dpd', 1) }} as risk_score,
         case
             when 0.5 * (100 - ability_to_pay_score) + 50 * impact_dpd >= {{ var('risk_band_cutoffs')['high'] }} then 'high'
             when 0.5 * (100 - ability_to_pay_score) + 50 * impact_dpd >= {{ var('risk_band_cutoffs')['medium'] }} then 'medium'
             else 'low'
         end as risk_band,
-        -- components (0..1)
-        ability_debt,
-        ability_income,
-        ability_utilisation,
-        ability_history,
-        ability_partial,
-        impact_amount,
-        impact_share,
-        impact_dpd,
-        impact_importance,
+        -- components (0..1, 6 decimals)
+        ability_debt_exact as ability_debt,
+        ability_income_exact as ability_income,
+        ability_utilisation_exact as ability_utilisation,
+        ability_history_exact as ability_history,
+        ability_partial_exact as ability_partial,
+        impact_amount_exact as impact_amount,
+        impact_share_exact as impact_share,
+        impact_dpd_exact as impact_dpd,
+        impact_importance_exact as impact_importance,
         share_of_receivables,
         cast(at_stake_base as decimal(18, 2)) as at_stake_base
     from scored

@@ -31,6 +31,9 @@ payable_invoices as (
       and invoices.invoice_date <= as_of.as_of_date
 ),
 
+-- payments naming a payable invoice; one in another currency than its invoice also needs the invoice
+-- currency's rate on the payment date (that currency's rates may start after the payment): without it the
+-- payment cannot pay the invoice and is credit in its own currency
 linked as (
     select
         payments_as_of.payment_id,
@@ -51,6 +54,9 @@ linked as (
     left join fx_daily as invoice_fx
         on payable_invoices.invoice_currency = invoice_fx.currency
        and payments_as_of.payment_date = invoice_fx.rate_day
+    where payments_as_of.currency = payable_invoices.invoice_currency
+       or payable_invoices.invoice_currency = '{{ var("base_currency") }}'
+       or invoice_fx.rate_to_base is not null
 ),
 
 -- decimal division is floating point on some engines (DuckDB returns a double), which rounds some
@@ -125,8 +131,8 @@ final as (
 
     union all
 
-    -- unapplied payments, and payments naming an invoice that cannot take them (void, a credit note, or
-    -- issued after the as-of date): all of it is customer credit in the payment's currency
+    -- unapplied payments, and payments naming an invoice that cannot take them (void, a credit note,
+    -- issued after the as-of date, or no rate to convert): all of it is customer credit in the payment's currency
     select
         payments_as_of.payment_id,
         payments_as_of.customer_id,
@@ -137,8 +143,8 @@ final as (
         cast(0 as decimal(18, 2)) as applied_amount,
         payments_as_of.amount as credit_amount
     from payments_as_of
-    left join payable_invoices on payments_as_of.invoice_id = payable_invoices.invoice_id
-    where payable_invoices.invoice_id is null
+    left join linked on payments_as_of.payment_id = linked.payment_id
+    where linked.payment_id is null
 )
 
 select * from final

@@ -40,7 +40,7 @@ final as (
         customers.annual_income,
         customers.total_debt,
         case when customers.annual_income > 0
-             then cast(round(coalesce(customers.total_debt, 0) / customers.annual_income, 4) as decimal(12, 4))
+             then cast({{ divide_round('coalesce(customers.total_debt, 0)', 'customers.annual_income', 4) }} as decimal(12, 4))
         end as debt_to_income,
         -- importance
         customers.is_key_account,

@@ -85,7 +85,7 @@ final as (
         -- credit limit
         customers.credit_limit,
         case when customers.credit_limit > 0
-             then cast(round(coalesce(invoice_totals.outstanding_base, 0) / customers.credit_limit, 4) as decimal(12, 4))
+             then cast({{ divide_round('coalesce(invoice_totals.outstanding_base, 0)', 'customers.credit_limit', 4) }} as decimal(12, 4))
         end as credit_utilisation,
         -- flags: DPD above the threshold on an unpaid amount above the materiality floor
         coalesce(invoice_totals.overdue_base, 0) > {{ var('materiality_floor') }} as is_overdue,

@@ -1,11 +1,23 @@
 /* grain: one row per customer per snapshot date (int_snapshot_dates) on which the customer had anything
    unpaid: outstanding, overdue and bucket amounts, DPD; grows with customers x snapshots, not x days */
 -- depends_on: {{ ref('aging_buckets') }}
+-- depends_on: {{ ref('stg_invoices') }}
+-- depends_on: {{ ref('stg_payments') }}
 
+{#-
+    Incremental rule (docs/decisions.md): a customer's history depends only on its own documents, so a run
+    recomputes (1) every snapshot date not stored yet, for all customers, and (2) all snapshot dates of the
+    customers with a document dated between the previous as-of date (the latest stored snapshot) and this
+    one, whose allocation may have moved. Their old rows are deleted first (pre-hook). Snapshot dates no
+    longer kept are deleted after (post-hook). The result equals a full refresh.
+-#}
 {{ config(
     materialized = 'table' if target.type == 'spark' else 'incremental',
     incremental_strategy = 'delete+insert',
-    unique_key = ['snapshot_date'],
+    unique_key = ['customer_id', 'snapshot_date'],
+    pre_hook = [
+        "{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ history_restated_customers(this) }}){% endif %}"
+    ],
     post_hook = [
         "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}"
     ],
@@ -23,15 +35,13 @@ allocation as (select * from {{ ref('int_payment_allocation') }}),
 
 fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
 
--- the snapshot dates this run computes: all of them on a full build; on an incremental run the ones not
--- stored yet plus the last var history_lookback_days days (late postings)
+-- the snapshot dates this run computes for every customer: all of them on a full build, the new ones on an
+-- incremental run
 dates_to_build as (
     select snapshot_dates.snapshot_date, snapshot_dates.is_month_end, snapshot_dates.is_week_end
     from snapshot_dates
-    cross join as_of
     {%- if is_incremental() %}
     where snapshot_dates.snapshot_date not in (select distinct snapshot_date from {{ this }})
-       or snapshot_dates.snapshot_date >= cast({{ dbt.dateadd('day', '-' ~ var('history_lookback_days'), 'as_of.as_of_date') }} as date)
     {%- endif %}
 ),
 
@@ -43,13 +53,17 @@ open_at_snapshot as (
         invoices.currency,
         invoices.due_date,
         invoices.amount,
-        dates_to_build.snapshot_date,
-        dates_to_build.is_month_end,
-        dates_to_build.is_week_end
+        snapshot_dates.snapshot_date,
+        snapshot_dates.is_month_end,
+        snapshot_dates.is_week_end
     from invoices
-    inner join dates_to_build
-        on invoices.invoice_date <= dates_to_build.snapshot_date
-       and (invoices.settled_date is null or invoices.settled_date > dates_to_build.snapshot_date)
+    inner join snapshot_dates
+        on invoices.invoice_date <= snapshot_dates.snapshot_date
+       and (invoices.settled_date is null or invoices.settled_date > snapshot_dates.snapshot_date)
+    {%- if is_incremental() %}
+    where snapshot_dates.snapshot_date in (select snapshot_date from dates_to_build)
+       or invoices.customer_id in ({{ history_restated_customers(this) }})
+    {%- endif %}
 ),
 
 paid_by_snapshot as (
