@@ -36,12 +36,28 @@ allocation as (select * from {{ ref('int_payment_allocation') }}),
 fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
 
 -- the snapshot dates this run computes for every customer: all of them on a full build, the new ones on an
--- incremental run
+-- incremental run; and the customers whose every snapshot is recomputed (incremental runs only)
 dates_to_build as (
-    select snapshot_dates.snapshot_date, snapshot_dates.is_month_end, snapshot_dates.is_week_end
+    select
+        snapshot_dates.snapshot_date,
+        snapshot_dates.is_month_end,
+        snapshot_dates.is_week_end,
+        {%- if is_incremental() %}
+        stored.snapshot_date is null as is_new_date
     from snapshot_dates
+    left join (select distinct snapshot_date from {{ this }}) as stored
+        on snapshot_dates.snapshot_date = stored.snapshot_date
+        {%- else %}
+        true as is_new_date
+    from snapshot_dates
+        {%- endif %}
+),
+
+restated_customers as (
     {%- if is_incremental() %}
-    where snapshot_dates.snapshot_date not in (select distinct snapshot_date from {{ this }})
+    select distinct customer_id from ({{ history_restated_customers(this) }}) as restated
+    {%- else %}
+    select cast(null as {{ dbt.type_string() }}) as customer_id {{ empty_relation_filter() }}
     {%- endif %}
 ),
 
@@ -53,17 +69,15 @@ open_at_snapshot as (
         invoices.currency,
         invoices.due_date,
         invoices.amount,
-        snapshot_dates.snapshot_date,
-        snapshot_dates.is_month_end,
-        snapshot_dates.is_week_end
+        dates_to_build.snapshot_date,
+        dates_to_build.is_month_end,
+        dates_to_build.is_week_end
     from invoices
-    inner join snapshot_dates
-        on invoices.invoice_date <= snapshot_dates.snapshot_date
-       and (invoices.settled_date is null or invoices.settled_date > snapshot_dates.snapshot_date)
-    {%- if is_incremental() %}
-    where snapshot_dates.snapshot_date in (select snapshot_date from dates_to_build)
-       or invoices.customer_id in ({{ history_restated_customers(this) }})
-    {%- endif %}
+    inner join dates_to_build
+        on invoices.invoice_date <= dates_to_build.snapshot_date
+       and (invoices.settled_date is null or invoices.settled_date > dates_to_build.snapshot_date)
+    left join restated_customers on invoices.customer_id = restated_customers.customer_id
+    where dates_to_build.is_new_date or restated_customers.customer_id is not null
 ),
 
 paid_by_snapshot as (

@@ -99,11 +99,11 @@ final as (
         aging.last_payment_date,
         -- facts behind the evidence
         explained.on_time_share,
-        explained.prior_overdue_episodes,
+        cast(explained.prior_overdue_episodes as {{ dbt.type_bigint() }}) as prior_overdue_episodes,
         explained.contact_count,
-        explained.promises_kept,
-        explained.promises_broken,
-        explained.refusal_count,
+        cast(explained.promises_kept as {{ dbt.type_bigint() }}) as promises_kept,
+        cast(explained.promises_broken as {{ dbt.type_bigint() }}) as promises_broken,
+        cast(explained.refusal_count as {{ dbt.type_bigint() }}) as refusal_count,
         explained.debt_to_income,
         aging.credit_utilisation,
         -- scores

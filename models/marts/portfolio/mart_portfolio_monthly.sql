@@ -38,7 +38,7 @@ period_bounds as (
 
 balances as (
     select
-        snapshot_date as period_end,
+        history.snapshot_date as period_end,
         count(*) as customers_with_balance,
         sum(case when is_overdue then 1 else 0 end) as overdue_customers,
         sum(outstanding_base) as outstanding_base,
@@ -48,8 +48,10 @@ balances as (
         sum(bucket_{{ b['code'] }}_base) as bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
         {%- endfor %}
     from history
-    where is_month_end
-    group by snapshot_date
+    cross join as_of
+    where history.is_month_end
+      and history.snapshot_date < as_of.as_of_date
+    group by history.snapshot_date
 
     union all
 
@@ -134,8 +136,8 @@ final as (
         is_as_of_date,
         -- customers
         customer_count,
-        customers_with_balance,
-        overdue_customers,
+        cast(customers_with_balance as {{ dbt.type_bigint() }}) as customers_with_balance,
+        cast(overdue_customers as {{ dbt.type_bigint() }}) as overdue_customers,
         {{ safe_divide('overdue_customers', 'customers_with_balance') }} as overdue_customer_rate,
         -- amounts (base currency)
         cast(outstanding_base as decimal(18, 2)) as outstanding_base,
@@ -152,9 +154,9 @@ final as (
         100 * {{ safe_divide('opening_outstanding_base + billed_base - outstanding_base',
                              'opening_outstanding_base + billed_base - current_base') }} as collection_effectiveness_index,
         -- customers by overdue type (known for as-of dates the pipeline has run on)
-        temporary_customers,
-        chronic_customers,
-        stubborn_customers
+        cast(temporary_customers as {{ dbt.type_bigint() }}) as temporary_customers,
+        cast(chronic_customers as {{ dbt.type_bigint() }}) as chronic_customers,
+        cast(stubborn_customers as {{ dbt.type_bigint() }}) as stubborn_customers
     from combined
 )
 

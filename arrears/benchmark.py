@@ -1,0 +1,286 @@
+"""Scale benchmark: generation, full build, daily incremental run, validation and export at several scales,
+against two anchors measured in the same run (the scan bound and a plain pandas script).
+
+Every figure is a whole-process wall time; peak memory is the largest sum of RSS over the process and its
+children, sampled every 50 ms. Cheap timings are repeated and the median reported.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import psutil
+
+from arrears.paths import ROOT, dbt_executable
+
+DEMO_END = dt.date(2026, 10, 31)
+TABLES = ("customers", "invoices", "payments", "collection_actions", "fx_rates")
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    peak_rss_mb: float
+    runs: list[float] = field(default_factory=list)
+
+
+@dataclass
+class ScaleResult:
+    customers: int
+    rows: dict[str, int]
+    invoice_and_payment_rows: int
+    raw_bytes: int
+    db_bytes: int = 0
+    timings: dict[str, Measurement] = field(default_factory=dict)
+    ratios: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measurement:
+    """Run a command, return its wall time and the peak RSS of it and all its children; raise on failure."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0.0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not stop.is_set():
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+            except psutil.NoSuchProcess:
+                break
+            peak = max(peak, total / 2**20)
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    stop.set()
+    sampler.join()
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} ... exited {proc.returncode}:\n{output[-3000:]}")
+    return Measurement(seconds=elapsed, peak_rss_mb=round(peak, 1), runs=[elapsed])
+
+
+def repeat(measure: Callable[[], Measurement], times: int) -> Measurement:
+    runs = [measure() for _ in range(max(1, times))]
+    return Measurement(seconds=statistics.median(r.seconds for r in runs),
+                       peak_rss_mb=max(r.peak_rss_mb for r in runs), runs=[round(r.seconds, 3) for r in runs])
+
+
+def raw_files(raw: Path) -> dict[str, Path]:
+    found = {}
+    for table in TABLES:
+        for ext in ("parquet", "csv"):
+            if (raw / f"{table}.{ext}").exists():
+                found[table] = raw / f"{table}.{ext}"
+                break
+    return found
+
+
+def reader(path: Path) -> str:
+    if path.suffix == ".parquet":
+        return f"read_parquet('{path}')"
+    return f"read_csv('{path}', header = true, all_varchar = true)"
+
+
+def scan_bound_sql(raw: Path) -> str:
+    """One query that reads every raw file once and sums amounts per customer: the least any pipeline does."""
+    files = raw_files(raw)
+    amount = "try_cast(amount as decimal(18, 2))"
+    parts = [f"select customer_id, {amount} as amount from {reader(files[t])}" for t in ("invoices", "payments")]
+    parts.append(f"select customer_id, 0 as amount from {reader(files['customers'])}")
+    if "collection_actions" in files:
+        parts.append(f"select customer_id, try_cast(promised_amount as decimal(18, 2)) as amount "
+                     f"from {reader(files['collection_actions'])}")
+    return ("copy (select customer_id, sum(amount) as total from (" + " union all ".join(parts)
+            + ") group by customer_id) to '/dev/null' (format csv)")
+
+
+def dbt_env(db: Path, memory_limit: str, threads: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DO_NOT_TRACK": "1", "ARREARS_DB": str(db), "ARREARS_HOME": str(ROOT),
+                "ARREARS_DUCKDB_MEMORY_LIMIT": memory_limit, "ARREARS_THREADS": str(threads),
+                "ARREARS_DUCKDB_TEMP_DIR": str(db.parent / "duckdb_tmp")})
+    return env
+
+
+def dbt_build(db: Path, raw: Path, as_of: dt.date, extra: list[str], env: dict[str, str]) -> list[str]:
+    fmt = "parquet" if raw_files(raw)["invoices"].suffix == ".parquet" else "csv"
+    artifacts = db.parent / f"{db.stem}_dbt"
+    return [dbt_executable(), "build", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+            "--target-path", str(artifacts / "target"), "--log-path", str(artifacts / "logs"),
+            "--exclude", "tag:risk_decisions",
+            "--vars", json.dumps({"raw_dir": str(raw), "as_of_date": as_of.isoformat(), "raw_format": fmt}),
+            *extra]
+
+
+def slowest_models(db: Path, top: int = 8) -> list[dict]:
+    results = db.parent / f"{db.stem}_dbt" / "target" / "run_results.json"
+    if not results.exists():
+        return []
+    data = json.loads(results.read_text())
+    rows = sorted(data["results"], key=lambda r: -r["execution_time"])[:top]
+    return [{"node": r["unique_id"].split(".")[-1], "seconds": round(r["execution_time"], 2)} for r in rows]
+
+
+def bench_scale(customers: int, work: Path, *, seed: int, file_format: str, repeats: int, repeat_max: int,
+                pandas_max: int, memory_limit: str, threads: int, log: Callable[[str], None]) -> ScaleResult:
+    scale_dir = work / f"c{customers}"
+    if scale_dir.exists():
+        shutil.rmtree(scale_dir)
+    raw = scale_dir / "raw"
+    reps = repeats if customers <= repeat_max else 1
+    py = sys.executable
+
+    log(f"[{customers:,}] generating ({file_format})")
+    gen = run_measured([py, str(ROOT / "scripts" / "generate_demo_data.py"), "--customers", str(customers),
+                        "--seed", str(seed), "--out", str(raw), "--format", file_format, "--quiet"])
+    files = raw_files(raw)
+    with duckdb.connect() as con:
+        rows = {t: con.execute(f"select count(*) from {reader(p)}").fetchone()[0] for t, p in files.items()}
+    result = ScaleResult(customers=customers, rows=rows,
+                         invoice_and_payment_rows=rows["invoices"] + rows["payments"],
+                         raw_bytes=sum(p.stat().st_size for p in files.values()))
+    result.timings["generate"] = gen
+    log(f"[{customers:,}] rows: " + ", ".join(f"{t}={n:,}" for t, n in rows.items()))
+
+    log(f"[{customers:,}] scan bound x{reps}")
+    scan_sql = scan_bound_sql(raw)
+    scan_cmd = [py, "-c", "import duckdb, sys; duckdb.connect().execute(sys.argv[1])", scan_sql]
+    result.timings["scan_bound"] = repeat(lambda: run_measured(scan_cmd), reps)
+
+    if customers <= pandas_max:
+        log(f"[{customers:,}] pandas script x{reps}")
+        pandas_cmd = [py, str(ROOT / "bench" / "pandas_aging.py"), "--raw-dir", str(raw),
+                      "--as-of", DEMO_END.isoformat()]
+        result.timings["pandas_aging"] = repeat(lambda: run_measured(pandas_cmd), reps)
+    else:
+        result.notes.append(f"pandas script not run above {pandas_max:,} customers (time budget)")
+
+    db = scale_dir / "bench.duckdb"
+    env = dbt_env(db, memory_limit, threads)
+    first_as_of = DEMO_END - dt.timedelta(days=1)
+
+    def full_build() -> Measurement:
+        for stale in scale_dir.glob("bench.duckdb*"):
+            stale.unlink()
+        return run_measured(dbt_build(db, raw, first_as_of, ["--full-refresh"], env), env=env)
+
+    log(f"[{customers:,}] full dbt build (models and tests) x{reps}")
+    result.timings["dbt_build_full"] = repeat(full_build, reps)
+    result.slowest = slowest_models(db)  # type: ignore[attr-defined]
+
+    log(f"[{customers:,}] daily incremental run (as-of + 1 day)")
+    result.timings["dbt_build_incremental"] = run_measured(dbt_build(db, raw, DEMO_END, [], env), env=env)
+    result.db_bytes = db.stat().st_size
+
+    if (ROOT / "scripts" / "validate.py").exists():
+        log(f"[{customers:,}] mart validation")
+        result.timings["validate_marts"] = run_measured(
+            [py, str(ROOT / "scripts" / "validate.py"), "--db", str(db), "--stage", "marts",
+             "--docs-dir", str(scale_dir / "docs")])
+    if (ROOT / "scripts" / "export_strategy_lists.py").exists():
+        log(f"[{customers:,}] export")
+        result.timings["export"] = run_measured(
+            [py, str(ROOT / "scripts" / "export_strategy_lists.py"), "--db", str(db), "--as-of",
+             DEMO_END.isoformat(), "--out", str(scale_dir / "lists"), "--format", "csv,parquet", "--force"])
+
+    t = result.timings
+    build = t["dbt_build_full"].seconds
+    result.ratios["build_over_scan_bound"] = round(build / t["scan_bound"].seconds, 2)
+    if "pandas_aging" in t:
+        result.ratios["pandas_over_build"] = round(t["pandas_aging"].seconds / build, 2)
+    result.ratios["incremental_over_full"] = round(t["dbt_build_incremental"].seconds / build, 3)
+    return result
+
+
+def machine() -> dict:
+    mem = psutil.virtual_memory().total / 2**30
+    return {"cores": os.cpu_count(), "memory_gib": round(mem, 1), "platform": platform.platform(),
+            "python": platform.python_version(), "duckdb": duckdb.__version__}
+
+
+def growth(results: list[ScaleResult]) -> dict:
+    by = {r.customers: r for r in results}
+    out = {}
+    if 100_000 in by and 1_000_000 in by:
+        out["full_build_1m_over_100k"] = round(by[1_000_000].timings["dbt_build_full"].seconds
+                                               / by[100_000].timings["dbt_build_full"].seconds, 2)
+        out["scan_bound_1m_over_100k"] = round(by[1_000_000].timings["scan_bound"].seconds
+                                               / by[100_000].timings["scan_bound"].seconds, 2)
+    return out
+
+
+def to_json(results: list[ScaleResult], settings: dict) -> dict:
+    return {"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+            "settings": settings, "growth": growth(results),
+            "scales": [{**asdict(r), "slowest_models": getattr(r, "slowest", [])} for r in results]}
+
+
+def table(results: list[ScaleResult]) -> str:
+    steps = ["generate", "scan_bound", "pandas_aging", "dbt_build_full", "dbt_build_incremental",
+             "validate_marts", "export"]
+    head = f"{'customers':>10} {'inv+pay rows':>13} " + " ".join(f"{s:>16}" for s in steps)
+    head += f" {'peak build MiB':>15} {'db MiB':>8} {'build/scan':>11} {'pandas/build':>13} {'incr/full':>10}"
+    lines = [head]
+    for r in results:
+        cells = [f"{r.timings[s].seconds:>15.1f}s" if s in r.timings else f"{'-':>16}" for s in steps]
+        lines.append(
+            f"{r.customers:>10,} {r.invoice_and_payment_rows:>13,} " + " ".join(cells)
+            + f" {r.timings['dbt_build_full'].peak_rss_mb:>15,.0f} {r.db_bytes / 2**20:>8,.0f}"
+            + f" {r.ratios.get('build_over_scan_bound', float('nan')):>11.2f}"
+            + f" {r.ratios.get('pandas_over_build', float('nan')):>13.2f}"
+            + f" {r.ratios.get('incremental_over_full', float('nan')):>10.3f}")
+    return "\n".join(lines)
+
+
+def chart_svg(results: list[ScaleResult], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    xs = [r.customers for r in results]
+    for key, label in [("dbt_build_full", "full dbt build"), ("scan_bound", "scan bound"),
+                       ("pandas_aging", "pandas script"), ("dbt_build_incremental", "daily incremental run")]:
+        pts = [(r.customers, r.timings[key].seconds) for r in results if key in r.timings]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("customers")
+    ax.set_ylabel("wall time (s)")
+    ax.set_title("Time against scale (log-log)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"{x:,}" for x in xs])
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Scale benchmark of the warehouse: prints a table and writes JSON (and an SVG chart).
+
+For each scale: data generation, the scan bound (one DuckDB query reading every raw file once), the plain
+pandas script (bench/pandas_aging.py), the full `dbt build` (models and tests), a daily incremental run,
+mart validation and export; peak memory of the build and database size. Cheap timings are repeated
+(--repeats) and the median reported. Targets are judged from the printed figures (docs/benchmarks.md).
+"""
+import argparse
+import json
+import pathlib
+import sys
+import tempfile
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from arrears.benchmark import bench_scale, chart_svg, table, to_json  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", default="10000,100000,1000000",
+                        help="comma-separated scales (default %(default)s)")
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("bench/results.json"))
+    parser.add_argument("--chart", type=pathlib.Path, default=pathlib.Path("docs/benchmark_scale.svg"))
+    parser.add_argument("--work-dir", type=pathlib.Path, default=None, help="data and databases (default: temp)")
+    parser.add_argument("--format", choices=["csv", "parquet"], default="parquet", help="raw file format")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of cheap timings (median reported)")
+    parser.add_argument("--repeat-max-customers", type=int, default=100_000,
+                        help="repeat timings only up to this scale (default %(default)s)")
+    parser.add_argument("--pandas-max-customers", type=int, default=100_000,
+                        help="run the pandas anchor only up to this scale (default %(default)s)")
+    parser.add_argument("--memory-limit", default="5GB", help="DuckDB memory_limit for the build")
+    parser.add_argument("--threads", type=int, default=2, help="dbt/DuckDB threads")
+    args = parser.parse_args()
+
+    scales = [int(s) for s in args.customers.split(",") if s.strip()]
+    work = args.work_dir or pathlib.Path(tempfile.mkdtemp(prefix="arrears_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    settings = {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()}
+    results = []
+    for n in scales:
+        results.append(bench_scale(n, work, seed=args.seed, file_format=args.format, repeats=args.repeats,
+                                   repeat_max=args.repeat_max_customers, pandas_max=args.pandas_max_customers,
+                                   memory_limit=args.memory_limit, threads=args.threads,
+                                   log=lambda m: print(m, flush=True)))
+        payload = to_json(results, settings)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    print()
+    print(table(results))
+    print(json.dumps(payload["growth"]))
+    chart_svg(results, args.chart)
+    print(f"\nresults: {args.out}\nchart: {args.chart}\nwork folder: {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
