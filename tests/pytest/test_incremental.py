@@ -78,6 +78,6 @@ def test_history_covers_both_runs_without_rebuilding(builds: tuple[Path, Path, d
     # customers with documents since the previous as-of date
     target = daily.parent / "daily_dbt" / "target" / "compiled" / "arrears" / "models" / "marts" / "overdue"
     sql = (target / "fct_customer_aging_history.sql").read_text()
-    assert "not in (select distinct snapshot_date from" in sql
+    assert "inner join restated_customers" in sql and "dates_to_build.is_new_date" in sql
     assert query(daily, f"""select count(*) from marts.fct_customer_aging_history
                             where snapshot_date > date '{SECOND_AS_OF}'""")[0][0] == 0

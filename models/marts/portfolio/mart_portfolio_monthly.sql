@@ -113,6 +113,7 @@ combined as (
         coalesce(balances.bucket_{{ b['code'] }}_base, 0) as bucket_{{ b['code'] }}_base,
         {%- endfor %}
         coalesce(previous.outstanding_base, 0) as opening_outstanding_base,
+        period_bounds.previous_period_end is not null as has_opening_balance,
         coalesce(billed.billed_base, 0) as billed_base,
         coalesce(collected.collected_base, 0) as collected_base,
         {{ dbt.datediff('period_bounds.period_start', 'period_bounds.period_end', 'day') }} + 1 as period_days,
@@ -151,8 +152,11 @@ final as (
         -- efficiency
         {{ safe_divide('outstanding_base * period_days', 'billed_base') }} as dso_days,
         -- CEI = (opening AR + billed - closing AR) / (opening AR + billed - closing current AR) x 100
-        100 * {{ safe_divide('opening_outstanding_base + billed_base - outstanding_base',
-                             'opening_outstanding_base + billed_base - current_base') }} as collection_effectiveness_index,
+        -- (null for the first period, which has no opening balance, and when nothing was collectible)
+        case when has_opening_balance and opening_outstanding_base + billed_base - current_base > 0
+             then 100 * {{ safe_divide('opening_outstanding_base + billed_base - outstanding_base',
+                                       'opening_outstanding_base + billed_base - current_base') }}
+        end as collection_effectiveness_index,
         -- customers by overdue type (known for as-of dates the pipeline has run on)
         cast(temporary_customers as {{ dbt.type_bigint() }}) as temporary_customers,
         cast(chronic_customers as {{ dbt.type_bigint() }}) as chronic_customers,
