@@ -70,7 +70,7 @@ components as (
         raw_components.*,
         {%- for c in ['ability_debt', 'ability_income', 'ability_utilisation', 'ability_history', 'ability_partial',
                       'impact_amount', 'impact_share', 'impact_dpd', 'impact_importance'] %}
-        cast(round({{ c }}, 6) as decimal(10, 6)) as {{ c }}_exact{{ "," if not loop.last }}
+        cast(round(cast({{ c }} as decimal(38, 9)), 6) as decimal(10, 6)) as {{ c }}_exact{{ "," if not loop.last }}
         {%- endfor %}
     from raw_components
 ),

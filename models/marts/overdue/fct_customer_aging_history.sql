@@ -61,8 +61,11 @@ restated_customers as (
     {%- endif %}
 ),
 
--- invoices issued and not yet settled at each snapshot date
+-- invoices issued and not yet settled at each snapshot date: every invoice at the new dates, and the
+-- restated customers' invoices at the other dates
 open_at_snapshot as (
+    {%- for part in (['new_dates', 'restated'] if is_incremental() else ['new_dates']) %}
+    {{ 'union all' if not loop.first }}
     select
         invoices.invoice_id,
         invoices.customer_id,
@@ -73,11 +76,14 @@ open_at_snapshot as (
         dates_to_build.is_month_end,
         dates_to_build.is_week_end
     from invoices
+    {%- if part == 'restated' %}
+    inner join restated_customers on invoices.customer_id = restated_customers.customer_id
+    {%- endif %}
     inner join dates_to_build
         on invoices.invoice_date <= dates_to_build.snapshot_date
        and (invoices.settled_date is null or invoices.settled_date > dates_to_build.snapshot_date)
-    left join restated_customers on invoices.customer_id = restated_customers.customer_id
-    where dates_to_build.is_new_date or restated_customers.customer_id is not null
+    where {{ 'dates_to_build.is_new_date' if part == 'new_dates' else 'not dates_to_build.is_new_date' }}
+    {%- endfor %}
 ),
 
 paid_by_snapshot as (

@@ -108,7 +108,7 @@ with_limit as (
             else credit_limit
         end as decimal(18, 2)) as new_credit_limit
     from decided
-    inner join reasons on decided.decision_reason = reasons.decision_reason
+    left join reasons on decided.decision_reason = reasons.decision_reason  -- a code missing from the seed fails not_null(limit_decision)
 ),
 
 explained as (
@@ -128,8 +128,9 @@ explained as (
                      else concat('Cut the credit limit: it stays at ', {{ decimal_text('credit_limit') }},
                                  ' because the balance already uses all of it; no new credit')
                 end
-            when 'freeze' then concat('Freeze the credit limit at the balance, ', {{ decimal_text('new_credit_limit') }},
-                                      ' (was ', {{ decimal_text('credit_limit') }}, '): no new credit')
+            when 'freeze' then concat('Freeze the credit limit at ', {{ decimal_text('new_credit_limit') }},
+                                      ' (was ', {{ decimal_text('credit_limit') }}, ', balance ',
+                                      {{ decimal_text('outstanding_base') }}, '): no new credit')
             when 'hold' then concat('Keep the credit limit at ', {{ decimal_text('credit_limit') }})
             else 'No limit or pricing decision'
         end as action_en,
@@ -140,8 +141,9 @@ explained as (
                      then concat('额度由', {{ decimal_text('credit_limit') }}, '下调至', {{ decimal_text('new_credit_limit') }})
                      else concat('下调额度：余额已用满额度，额度维持', {{ decimal_text('credit_limit') }}, '，不再新增授信')
                 end
-            when 'freeze' then concat('冻结额度于当前余额', {{ decimal_text('new_credit_limit') }}, '（原额度',
-                                      {{ decimal_text('credit_limit') }}, '），不再新增授信')
+            when 'freeze' then concat('冻结额度于', {{ decimal_text('new_credit_limit') }}, '（原额度',
+                                      {{ decimal_text('credit_limit') }}, '，余额', {{ decimal_text('outstanding_base') }},
+                                      '），不再新增授信')
             when 'hold' then concat('维持额度', {{ decimal_text('credit_limit') }})
             else '暂不调整额度与定价'
         end as action_zh
@@ -189,9 +191,9 @@ final as (
         explained.pricing_label_zh,
         -- explanation
         case
-            when not explained.has_score then concat(explained.action_en, ': ', explained.reason_en, '.')
+            when not explained.has_score then concat(explained.action_en, '. Why: ', explained.reason_en, '.')
             else concat(
-                explained.action_en, ': ', explained.reason_en, '. ',
+                explained.action_en, '. Why: ', explained.reason_en, '. ',
                 case when explained.is_already_defaulted
                      then concat(cast(explained.days_past_due as {{ dbt.type_string() }}), ' days past due')
                      else concat('Score ', cast(explained.score as {{ dbt.type_string() }}), ' (band ', explained.score_band,
@@ -209,9 +211,9 @@ final as (
                 coalesce(cast(explained.rate_add_on_bps as {{ dbt.type_string() }}), '-'), ' bps.')
         end as explanation_en,
         case
-            when not explained.has_score then concat(explained.action_zh, '：', explained.reason_zh, '。')
+            when not explained.has_score then concat(explained.action_zh, '。原因：', explained.reason_zh, '。')
             else concat(
-                explained.action_zh, '：', explained.reason_zh, '。',
+                explained.action_zh, '。原因：', explained.reason_zh, '。',
                 case when explained.is_already_defaulted
                      then concat('逾期', cast(explained.days_past_due as {{ dbt.type_string() }}), '天')
                      else concat('评分', cast(explained.score as {{ dbt.type_string() }}), '（', explained.score_band,
