@@ -34,11 +34,12 @@
     end
 {%- endmacro %}
 
-{#- Days past due of an invoice at a date: date minus due date while anything is unpaid, else 0. -#}
+{#- Days past due of an invoice at a date: date minus due date while anything is unpaid, else 0. A bigint on
+    every engine (date differences are bigint on DuckDB but integer on PostgreSQL and Spark). -#}
 {% macro days_past_due(due_date, at_date, outstanding) -%}
-    case
+    cast(case
         when {{ outstanding }} > 0 and {{ at_date }} > {{ due_date }}
         then {{ dbt.datediff(due_date, at_date, 'day') }}
         else 0
-    end
+    end as {{ dbt.type_bigint() }})
 {%- endmacro %}

@@ -111,7 +111,8 @@ final as (
         scores.impact_score,
         scores.priority_score,
         scores.risk_band,
-        row_number() over (order by scores.priority_score desc, aging.overdue_base desc, explained.customer_id) as priority_rank
+        cast(row_number() over (order by scores.priority_score desc, aging.overdue_base desc, explained.customer_id)
+            as {{ dbt.type_bigint() }}) as priority_rank
     from explained
     inner join aging on explained.customer_id = aging.customer_id
     inner join customers on explained.customer_id = customers.customer_id

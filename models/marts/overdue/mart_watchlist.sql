@@ -89,7 +89,8 @@ final as (
         scores.impact_score,
         scores.priority_score,
         scores.risk_band,
-        row_number() over (order by scores.priority_score desc, aging.past_due_base desc, flagged.customer_id) as priority_rank
+        cast(row_number() over (order by scores.priority_score desc, aging.past_due_base desc, flagged.customer_id)
+            as {{ dbt.type_bigint() }}) as priority_rank
     from flagged
     inner join aging on flagged.customer_id = aging.customer_id
     inner join customers on flagged.customer_id = customers.customer_id

@@ -94,10 +94,10 @@ final as (
         end as credit_action,
         -- priority
         with_strategy.priority_score,
-        row_number() over (
+        cast(row_number() over (
             order by case when with_strategy.list_type = 'overdue' then 0 else 1 end,
                      with_strategy.priority_score desc, with_strategy.at_stake_base desc, with_strategy.customer_id
-        ) as priority_rank,
+        ) as {{ dbt.type_bigint() }}) as priority_rank,
         with_strategy.ability_to_pay_score,
         with_strategy.impact_score,
         -- what a collector needs
