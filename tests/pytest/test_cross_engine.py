@@ -1,0 +1,203 @@
+"""The same dbt project on PostgreSQL and on Spark gives the DuckDB build's marts, row for row.
+
+If the engine tests fail, a model or macro is not portable (it fails on that engine, or computes a different
+figure there: a cent of rounding, a float beyond 1e-9, a changed rank or date). If the comparison tests fail,
+scripts/compare_engines.py would let such a difference through.
+
+The engine tests need .venv-engines and a PostgreSQL server (bash scripts/ci/setup_engines.sh builds both);
+without .venv-engines they skip, unless ARREARS_REQUIRE_ENGINES=1 (CI), where anything missing is a failure.
+They build one small seeded demo dataset (150 customers, seed 7) on DuckDB, then on each engine: load the
+contract folder into schema `raw` (scripts/load_raw.py), `dbt build`, compare every table of `marts`
+(scripts/compare_engines.py). Build times are printed. What runs where:
+  * DuckDB (reference): seeds and models; its tests run in the rest of the suite.
+  * PostgreSQL: seeds, models and data tests (dbt build without unit tests).
+  * Spark (dbt-spark `session`, local pyspark): seeds and models (each dbt test is a Spark job of a few
+    seconds: the data tests alone would take longer than the whole CI budget allows).
+Unit tests mock their inputs and test model logic; they run on DuckDB in the main suite.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, run_dbt
+
+ENGINES_VENV = ROOT / ".venv-engines"
+ENGINES_PY = ENGINES_VENV / "bin" / "python"
+ENGINES_DBT = ENGINES_VENV / "bin" / "dbt"
+REQUIRED = os.environ.get("ARREARS_REQUIRE_ENGINES") == "1"
+CUSTOMERS, SEED = "150", "7"
+
+
+def _load_compare_module():
+    spec = importlib.util.spec_from_file_location("compare_engines", ROOT / "scripts" / "compare_engines.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+compare_engines = _load_compare_module()
+
+
+# --- the comparison itself (no engine needed) -------------------------------------------------------------
+
+def _table(columns, rows):
+    return compare_engines.Table(columns, rows)
+
+
+def test_compare_accepts_equal_tables_in_any_order_and_notation() -> None:
+    ref = _table(["customer_id", "amount", "ratio", "as_of"],
+                 [("C1", Decimal("1.50"), 0.1 + 0.2, dt.date(2026, 1, 31)), ("C2", Decimal("2.00"), None, None)])
+    other = _table(["CUSTOMER_ID", "amount", "ratio", "as_of"],
+                   [("C2", Decimal("2"), None, None), ("C1", Decimal("1.5"), 0.3, dt.date(2026, 1, 31))])
+    assert compare_engines.compare_table("t", ref, other, "postgres") == []
+
+
+def test_compare_reports_a_cent_a_float_a_date_and_a_missing_row() -> None:
+    ref = _table(["customer_id", "amount", "ratio", "as_of"],
+                 [("C1", Decimal("1.50"), 0.5, dt.date(2026, 1, 31)), ("C2", Decimal("2.00"), 1.0, dt.date(2026, 2, 28)),
+                  ("C3", Decimal("3.00"), 1.0, dt.date(2026, 2, 28))])
+    other = _table(["customer_id", "amount", "ratio", "as_of"],
+                   [("C1", Decimal("1.51"), 0.5 * (1 + 1e-8), dt.date(2026, 1, 31)),
+                    ("C2", Decimal("2.00"), 1.0, dt.date(2026, 3, 1))])
+    problems = "\n".join(compare_engines.compare_table("t", ref, other, "spark"))
+    assert "row count: 3 on duckdb, 2 on spark" in problems
+    assert "key: customer_id" in problems
+    assert "amount: duckdb 1.50 vs spark 1.51" in problems
+    assert "ratio:" in problems
+    assert "as_of: duckdb 2026-02-28 vs spark 2026-03-01" in problems
+    assert "[customer_id='C3'] 1 row(s) on duckdb, 0 on spark" in problems
+
+
+def test_compare_reports_kind_changes_and_null_against_value() -> None:
+    ref = _table(["k", "flag", "n"], [("a", True, 1), ("b", False, None)])
+    other = _table(["k", "flag", "n"], [("a", "true", 1), ("b", "false", 0)])
+    problems = "\n".join(compare_engines.compare_table("t", ref, other, "postgres"))
+    assert "column flag: boolean on duckdb, text on postgres" in problems
+    assert "n: duckdb null vs postgres 0" in problems
+
+
+def test_compare_flags_absent_tables_unless_allowed() -> None:
+    ref = {"a": _table(["k"], [(1,)]), "scores": _table(["k"], [(1,)])}
+    other = {"a": _table(["k"], [(1,)])}
+    notes, problems = compare_engines.compare(ref, other, "spark", allow_missing=set())
+    assert problems == {"scores": ["absent on spark"]}
+    notes, problems = compare_engines.compare(ref, other, "spark", allow_missing={"scores"})
+    assert problems == {} and any("scores: absent on spark (allowed" in n for n in notes)
+
+
+# --- the engines --------------------------------------------------------------------------------------------
+
+def _need(condition: bool, reason: str) -> None:
+    """Skip for `reason`, or fail when CI requires the engines (ARREARS_REQUIRE_ENGINES=1)."""
+    if condition:
+        return
+    if REQUIRED:
+        pytest.fail(f"ARREARS_REQUIRE_ENGINES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _run(cmd: list[str], env: dict[str, str], what: str, timeout: float) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{what} did not finish within {timeout:.0f}s:\n{_tail(str(exc.stdout or '') + str(exc.stderr or ''))}",
+                    pytrace=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        pytest.fail(f"{what} exited {result.returncode} after {elapsed:.0f}s:\n"
+                    f"{_tail(result.stdout + result.stderr)}", pytrace=False)
+    return result, elapsed
+
+
+def _report(capsys: pytest.CaptureFixture, line: str) -> None:
+    with capsys.disabled():
+        print(f"\n[cross-engine] {line}", flush=True)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The demo dataset and its DuckDB build (seeds and models)."""
+    _need(ENGINES_PY.exists() and ENGINES_DBT.exists(),
+          f"{ENGINES_VENV} is missing: run `bash scripts/ci/setup_engines.sh` (CI sets ARREARS_REQUIRE_ENGINES=1)")
+    work = tmp_path_factory.mktemp("cross_engine")
+    raw = work / "raw"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_demo_data.py"), "--customers", CUSTOMERS,
+                    "--seed", SEED, "--out", str(raw), "--truth", str(work / "truth" / "customer_truth.csv"),
+                    "--quiet"], cwd=ROOT, check=True, capture_output=True, text=True)
+    db = work / "reference.duckdb"
+    started = time.perf_counter()
+    run_dbt(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
+            db=db, raw_dir=raw, timeout=900)
+    return {"work": work, "raw": raw, "db": db, "seconds": time.perf_counter() - started}
+
+
+def _engine_env(work: Path, target: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DO_NOT_TRACK": "1", "ARREARS_HOME": str(ROOT), "ARREARS_TARGET": target,
+                "PYTHONPATH": str(ROOT)})
+    return env
+
+
+def _build_and_compare(reference: dict, target: str, env: dict[str, str], dbt_args: list[str],
+                       timeout: float, capsys: pytest.CaptureFixture) -> None:
+    work: Path = reference["work"] / target
+    work.mkdir(exist_ok=True)
+    _, load_s = _run([str(ENGINES_PY), "scripts/load_raw.py", "--target", target, "--raw-dir", str(reference["raw"])],
+                     env, f"load_raw.py --target {target}", timeout)
+    cmd = [str(ENGINES_DBT), "build", *dbt_args, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+           "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+           "--vars", json.dumps({"raw_dir": str(reference["raw"])})]
+    built, build_s = _run(cmd, env, f"dbt build on {target}", timeout)
+    compared, _ = _run([str(ENGINES_PY), "scripts/compare_engines.py", "--duckdb", str(reference["db"]),
+                        "--target", target], env, f"compare_engines.py duckdb vs {target}", timeout)
+    summary = next((line for line in built.stdout.splitlines() if "Done. PASS=" in line), "").strip()
+    _report(capsys, f"duckdb build {reference['seconds']:.0f}s | {target}: load {load_s:.0f}s, "
+                    f"dbt build {build_s:.0f}s ({summary.split('Done. ')[-1]})")
+    _report(capsys, _tail(compared.stdout, 3))
+    assert "OK:" in compared.stdout, compared.stdout
+
+
+def test_postgres_equals_duckdb(reference: dict, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    env = _engine_env(reference["work"], "postgres")
+    probe = subprocess.run([str(ENGINES_PY), "-c", "from arrears.engines import pg_connect; pg_connect().close()"],
+                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    _need(probe.returncode == 0, "PostgreSQL is not reachable with the `postgres` target's settings "
+                                 f"(run `bash scripts/ci/setup_engines.sh`): {_tail(probe.stderr, 3)}")
+    # a throwaway database per run: schemas have fixed names, so two runs must not share one
+    database = f"arrears_xe_{uuid.uuid4().hex[:8]}"
+    admin = ("import sys, psycopg2; from arrears.engines import pg_settings; c = psycopg2.connect(**pg_settings()); "
+             "c.autocommit = True; c.cursor().execute(sys.argv[1]); c.close()")
+    _run([str(ENGINES_PY), "-c", admin, f'create database "{database}"'], env, "create database", 120)
+    env["ARREARS_PG_DATABASE"] = database
+    try:
+        _build_and_compare(reference, "postgres", env, ["--exclude-resource-type", "unit_test"], 1200, capsys)
+    finally:
+        env_admin = dict(env)
+        env_admin.pop("ARREARS_PG_DATABASE")
+        subprocess.run([str(ENGINES_PY), "-c", admin, f'drop database if exists "{database}"'],
+                       env=env_admin, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_spark_equals_duckdb(reference: dict, capsys: pytest.CaptureFixture) -> None:
+    probe = subprocess.run(["java", "-version"], capture_output=True, text=True)
+    _need(probe.returncode == 0, "java is not on PATH (Spark needs Java 17+)")
+    env = _engine_env(reference["work"], "spark")
+    env["ARREARS_SPARK_DIR"] = str(reference["work"] / "spark_warehouse")  # its own warehouse and metastore
+    _build_and_compare(reference, "spark", env,
+                       ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"], 1800, capsys)
