@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 export ARREARS_HOME := $(ROOT)
 export ARREARS_DB
 
-.PHONY: run test venv demo-data clean
+.PHONY: run test venv venv-airflow engines demo-data benchmark evaluate clean
 
 venv: $(VENV)/.installed
 
@@ -33,8 +33,22 @@ demo-data: venv
 run: demo-data
 	$(PY) scripts/run_pipeline.py --raw-dir $(RAW_DIR) --db $(ARREARS_DB) --out $(OUT_DIR)
 
-test: venv
+# Airflow lives in its own environment (.venv-airflow); the DAG calls .venv for dbt.
+venv-airflow:
+	@bash orchestration/airflow/setup_venv.sh
+
+# PostgreSQL + Spark for the cross-engine check (installs Debian packages when run as root).
+engines: venv
+	@bash scripts/ci/setup_engines.sh
+
+test: venv venv-airflow
 	$(PY) -m pytest tests/pytest $(PYTEST_ARGS)
+
+benchmark: venv
+	$(PY) scripts/benchmark.py --customers $${CUSTOMERS:-10000,100000,1000000} --out bench/results.json
+
+evaluate: venv
+	$(PY) scripts/evaluate_classification.py --customers 5000 --seed 2027
 
 clean:
 	rm -rf target out logs

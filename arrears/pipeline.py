@@ -1,11 +1,18 @@
-"""The end-to-end pipeline: raw validation -> dbt build -> mart validation -> export -> report.
+"""The end-to-end pipeline: raw validation -> dbt build -> risk-model training -> decision marts -> mart
+validation -> export -> publish -> report.
 
 Every step runs as its own process (the same commands the Airflow DAG runs), so a step's memory and its
 DuckDB lock end with it. The first failing step stops the run with a message naming it and a non-zero exit.
+
+The steps up to export work on a build file beside the published one (`arrears.publish`): `--db` is the
+file users and BI open, and it changes only at the publish step, in one atomic replace. Steps can be run
+one per invocation (`--steps build`, then `--steps validate_marts`, ...) as the Airflow DAG does.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -16,9 +23,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from arrears import publish
 from arrears.paths import ROOT, dbt_executable, default_db, default_out_dir, default_raw_dir
 
-STEPS = ("validate_raw", "build", "validate_marts", "export", "report")
+STEPS = ("validate_raw", "build", "train_risk", "build_decisions", "validate_marts", "export", "publish", "report")
+# Steps that read or write the build file: they run under its lock (`report` reads the published file).
+BUILD_STEPS = {"validate_raw", "build", "train_risk", "build_decisions", "validate_marts", "export", "publish"}
+# The script behind a step; a step whose script is not in this checkout is skipped.
+STEP_SCRIPTS = {"validate_raw": "validate.py", "validate_marts": "validate.py", "export": "export_strategy_lists.py",
+                "report": "report.py", "train_risk": "train_risk_model.py"}
+
+
+def has_tool(step: str) -> bool:
+    return step not in STEP_SCRIPTS or (ROOT / "scripts" / STEP_SCRIPTS[step]).exists()
 
 
 class PipelineError(RuntimeError):
@@ -36,10 +53,23 @@ class RunConfig:
     threads: int | None = None
 
     def dbt_vars(self) -> dict[str, str]:
-        out: dict[str, str] = {"raw_dir": str(self.raw_dir)}
+        # risk_scores_dir on every dbt call (not only build_decisions): the same vars keep dbt's partial parsing
+        out: dict[str, str] = {"raw_dir": str(self.raw_dir), "raw_format": raw_format(self.raw_dir),
+                               "risk_scores_dir": str(risk_dir(self.db))}
         if self.as_of is not None:
             out["as_of_date"] = self.as_of.isoformat()
         return out
+
+
+CONTRACT_TABLES = ("customers", "invoices", "payments", "collection_actions", "fx_rates")
+
+
+def raw_format(raw_dir: Path) -> str:
+    """'csv' or 'parquet': the format of the contract files in the folder (one format per folder)."""
+    found = {ext for table in CONTRACT_TABLES for ext in ("csv", "parquet") if (raw_dir / f"{table}.{ext}").exists()}
+    if len(found) > 1:
+        raise PipelineError(f"{raw_dir} mixes CSV and Parquet contract files; use one format per folder")
+    return found.pop() if found else "csv"
 
 
 def dbt_env(db: Path) -> dict[str, str]:
@@ -69,24 +99,34 @@ def _script(name: str) -> list[str]:
     return [sys.executable, str(ROOT / "scripts" / name)]
 
 
-def step_commands(step: str, cfg: RunConfig, as_of: dt.date | None) -> list[str] | None:
-    """The command of one step; None when the step's tool is not part of this checkout."""
+def step_commands(step: str, cfg: RunConfig, as_of: dt.date | None,
+                  lists_out: Path | None = None) -> list[str] | None:
+    """The command of one step; None when the step's tool is not part of this checkout (or, for publish,
+    when the step runs inside this process)."""
     if step == "build":
-        return dbt_command("build", cfg)
+        return dbt_command("build", cfg, "--exclude", RISK_DECISIONS)
+    if step in RISK_STEPS:
+        return risk_step_command(step, cfg)
     if step == "validate_raw":
         if not (ROOT / "scripts" / "validate.py").exists():
             return None
-        return _script("validate.py") + ["--db", str(cfg.db), "--raw-dir", str(cfg.raw_dir), "--stage", "raw"]
+        return _script("validate.py") + ["--db", str(cfg.db), "--raw-dir", str(cfg.raw_dir), "--stage", "raw",
+                                         "--docs-dir", str(cfg.out / "data_docs")]
     if step == "validate_marts":
         if not (ROOT / "scripts" / "validate.py").exists():
             return None
-        return _script("validate.py") + ["--db", str(cfg.db), "--stage", "marts"]
+        # staging holds the quarantine-share and conservation checks; marts the reconciliations
+        return _script("validate.py") + ["--db", str(cfg.db), "--stage", "staging,marts",
+                                         "--docs-dir", str(cfg.out / "data_docs")]
     if step == "export":
         if not (ROOT / "scripts" / "export_strategy_lists.py").exists():
             return None
         assert as_of is not None
         return _script("export_strategy_lists.py") + [
-            "--db", str(cfg.db), "--as-of", as_of.isoformat(), "--out", str(cfg.out / "lists"), "--force"]
+            "--db", str(cfg.db), "--as-of", as_of.isoformat(), "--out", str(lists_out or cfg.out / "lists"),
+            "--force"]
+    if step == "publish":
+        return None
     if step == "report":
         if not (ROOT / "scripts" / "report.py").exists():
             return None
@@ -109,40 +149,139 @@ def built_as_of(db: Path) -> dt.date:
 
 def run(cfg: RunConfig) -> dt.date:
     cfg.db.parent.mkdir(parents=True, exist_ok=True)
-    env = dbt_env(cfg.db)
+    layout = publish.Layout(db=cfg.db, out=cfg.out)
+    locked = BUILD_STEPS.intersection(cfg.steps)
+    with publish.build_lock(layout) if locked else contextlib.nullcontext():
+        if locked:
+            publish.recover(layout)
+        return _run_steps(cfg, layout)
+
+
+def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
+    build_cfg = dataclasses.replace(cfg, db=layout.build_db)  # every step but report works on the build file
+    env = dbt_env(layout.build_db)
     as_of = cfg.as_of
     for step in STEPS:
         if step not in cfg.steps:
             continue
+        if step == "build":
+            publish.prepare_build(layout, full_refresh=cfg.full_refresh)
         if step in {"export", "report"} and as_of is None:
-            as_of = built_as_of(cfg.db)
-        cmd = step_commands(step, cfg, as_of)
+            as_of = built_as_of(layout.build_db if step == "export" else cfg.db)
+        if step == "publish":
+            started = time.monotonic()
+            print("[pipeline] publish: build file -> " + str(cfg.db), flush=True)
+            publish.publish(layout, require_validated=has_tool("validate_marts"), require_exported=has_tool("export"))
+            print(f"[pipeline] publish: ok in {time.monotonic() - started:.1f}s", flush=True)
+            continue
+        if step in RISK_STEPS:
+            publish.current_build(layout)  # fails early when no build is waiting (or it changed since)
+        lists_out = None
+        if step in {"validate_marts", "export"} and has_tool(step):
+            build_id = publish.current_build(layout)["build_id"]  # fails early when no build is waiting
+            lists_out = layout.lists_staging_dir(build_id)
+        cmd = step_commands(step, cfg if step == "report" else build_cfg, as_of, lists_out=lists_out)
         if cmd is None:
             print(f"[pipeline] {step}: skipped (tool not present in this checkout)", flush=True)
             continue
         print(f"[pipeline] {step}: {' '.join(cmd[1:3]) if step == 'build' else Path(cmd[1]).name}", flush=True)
         started = time.monotonic()
-        result = subprocess.run(cmd, env=env, cwd=ROOT)
+        result = subprocess.run(cmd, env=env if step != "report" else dbt_env(cfg.db), cwd=ROOT)
         if result.returncode != 0:
             raise PipelineError(f"step '{step}' failed (exit {result.returncode}); later steps were not run")
+        if step == "build":
+            publish.mark_built(layout, cfg.as_of or _try_built_as_of(layout.build_db))
+        elif step == "build_decisions":
+            mark_rebuilt(layout, cfg.as_of or _try_built_as_of(layout.build_db))
+        elif step == "train_risk":
+            print(f"[pipeline] train_risk: {training_outcome(cfg.out)}", flush=True)
+        elif step == "validate_marts":
+            publish.mark_checked(layout, "validated")
+        elif step == "export":
+            publish.mark_checked(layout, "exported")
         print(f"[pipeline] {step}: ok in {time.monotonic() - started:.1f}s", flush=True)
     if as_of is None and "build" in cfg.steps:
-        as_of = built_as_of(cfg.db)
+        as_of = built_as_of(layout.build_db)
     return as_of  # type: ignore[return-value]
+
+
+def _try_built_as_of(db: Path) -> dt.date | None:
+    try:
+        return built_as_of(db)
+    except Exception:  # noqa: BLE001 - the as-of is informative here; a missing one is reported later
+        return None
+
+
+# ------------------------------------------------------------------------------------------ risk model
+# build (everything but tag:risk_decisions) -> train_risk (reads marts.mart_risk_features read-only, writes the
+# score Parquet files beside the build file) -> build_decisions (dbt builds tag:risk_decisions from those files).
+# Too few labels to train is not a failure: train_risk writes no scores and says so; the decisions say no_score.
+RISK_DECISIONS = "tag:risk_decisions"
+RISK_STEPS = ("train_risk", "build_decisions")
+
+
+def risk_dir(db: Path) -> Path:
+    """Where train_risk writes scores and model for the database file `db` (dbt reads it as var risk_scores_dir)."""
+    return db.parent / f"{db.stem}_risk"
+
+
+def risk_report_path(out: Path) -> Path:
+    return out / "risk" / "risk_model_report.json"
+
+
+def risk_step_command(step: str, cfg: RunConfig) -> list[str]:
+    if step == "build_decisions":
+        return dbt_command("build", cfg, "--select", RISK_DECISIONS)
+    cmd = _script("train_risk_model.py") + [
+        "--db", str(cfg.db), "--scores-out", str(risk_dir(cfg.db) / "risk_scores.parquet"),
+        "--report", str(risk_report_path(cfg.out)), "--html", str(cfg.out / "risk" / "risk_report.html"),
+        "--allow-untrainable"]
+    applications = cfg.raw_dir / "applications.csv"  # optional input: reject inference (docs/risk.md)
+    if applications.exists():
+        cmd += ["--applications", str(applications),
+                "--applications-scores", str(cfg.out / "risk" / "application_scores.csv")]
+    return cmd
+
+
+def training_outcome(out: Path) -> str:
+    """One line on what train_risk did, from its report."""
+    try:
+        report = json.loads(risk_report_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "no report written"
+    if report.get("status") == "not_trained":
+        return f"NO MODEL TRAINED, NO SCORES: {report.get('reason')} (decisions will say no_score)"
+    scores = report.get("scores", {})
+    return (f"model {report.get('primary_model')}, out-of-time test ROC AUC {report.get('roc_auc', float('nan')):.4f}, "
+            f"KS {report.get('ks', float('nan')):.4f}; {scores.get('rows', 0):,} scores "
+            f"({scores.get('observation_dates', 0)} dates)")
+
+
+def mark_rebuilt(layout: publish.Layout, as_of: dt.date | None) -> None:
+    """build_decisions changed the build file after the build step recorded it: record it again, so that
+    validation, export and publish check the file as it is now (and earlier checks no longer count)."""
+    state = publish.read_state(layout)
+    state["status"] = "building"
+    publish.write_state(layout, state)
+    publish.mark_built(layout, as_of)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
     parser = argparse.ArgumentParser(
         prog="run_pipeline.py",
         description="Run the overdue-customer warehouse end to end: raw validation, dbt build, "
-        "mart validation, strategy-list export and the HTML report.",
+        "mart validation, strategy-list export, publishing and the HTML report.",
+        epilog="The build works in <db>.work/ and replaces --db only at the publish step (atomically), so BI "
+        "tools can keep --db open read-only. Exit status: 0 done, 1 a step failed, 2 bad arguments, "
+        "3 another build of the same --db is running.",
     )
     parser.add_argument("--raw-dir", type=Path, default=default_raw_dir(),
                         help="folder of contract files (<table>.csv or .parquet); default: %(default)s")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                         help="the day the analysis stands on; default: latest invoice or payment date in the data")
     parser.add_argument("--db", type=Path, default=default_db(),
-                        help="DuckDB file users and BI tools open (env ARREARS_DB); default: %(default)s")
+                        help="DuckDB file users and BI tools open (env ARREARS_DB); the build works beside it "
+                        "and replaces it at the publish step; default: %(default)s")
     parser.add_argument("--out", type=Path, default=default_out_dir(),
                         help="folder for strategy lists and the report; default: %(default)s")
     parser.add_argument("--steps", default=",".join(STEPS),
@@ -167,10 +306,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         as_of = run(cfg)
-    except PipelineError as exc:
+    except publish.BuildLocked as exc:
+        print(f"[pipeline] FAILED: {exc}", file=sys.stderr)
+        return 3
+    except (PipelineError, publish.PublishError) as exc:
         print(f"[pipeline] FAILED: {exc}", file=sys.stderr)
         return 1
-    print(f"[pipeline] done in {time.monotonic() - started:.1f}s, as of {as_of}")
+    print(f"[pipeline] done in {time.monotonic() - started:.1f}s" + (f", as of {as_of}" if as_of else ""))
     print(f"[pipeline] DuckDB database: {cfg.db}")
     print(f"[pipeline] exports and report: {cfg.out}")
     return 0

@@ -122,19 +122,26 @@ def _merge(totals: list, bads: list, spans: list, i: int) -> None:
 
 
 def fit_numeric(name: str, x: np.ndarray, y: np.ndarray, n_initial_bins: int = 20,
-                min_bin_frac: float = 0.05, monotone: bool = True) -> FeatureBins:
+                min_bin_frac: float = 0.05, monotone: bool = True, weights: np.ndarray | None = None
+                ) -> FeatureBins:
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
+    w_all = np.ones(len(x)) if weights is None else np.asarray(weights, dtype="float64")
     nan = np.isnan(x)
-    xv, yv = x[~nan], y[~nan]
-    n_total = len(x)
+    xv, yv, wv = x[~nan], y[~nan], w_all[~nan]
+    n_total = float(w_all.sum())
     quantiles = np.linspace(0, 1, n_initial_bins + 1)[1:-1]
-    edges = np.unique(np.quantile(xv, quantiles, method="inverted_cdf")) if len(xv) else np.array([])
+    if not len(xv):
+        edges = np.array([])
+    elif weights is None:
+        edges = np.unique(np.quantile(xv, quantiles, method="inverted_cdf"))
+    else:   # weighted quantiles: a row of weight 2 cuts like the same row written twice
+        edges = np.unique(np.quantile(xv, quantiles, method="inverted_cdf", weights=wv))
     edges = edges[edges < xv.max()] if len(xv) else edges          # no empty last bin
     idx = np.searchsorted(edges, xv, side="left")
     k = len(edges) + 1
-    totals = np.bincount(idx, minlength=k).astype(float).tolist()
-    bads = np.bincount(idx, weights=yv, minlength=k).astype(float).tolist()
+    totals = np.bincount(idx, weights=wv, minlength=k).astype(float).tolist()
+    bads = np.bincount(idx, weights=yv * wv, minlength=k).astype(float).tolist()
     spans = [(i, i) for i in range(k)]                              # which initial bins each bin covers
 
     def rate(i: int) -> float:
@@ -179,8 +186,8 @@ def fit_numeric(name: str, x: np.ndarray, y: np.ndarray, n_initial_bins: int = 2
     missing_bin = None
     if nan.any():
         labels.append("missing")
-        totals.append(float(nan.sum()))
-        bads.append(float(y[nan].sum()))
+        totals.append(float(w_all[nan].sum()))
+        bads.append(float((y[nan] * w_all[nan]).sum()))
         missing_bin = len(labels) - 1
     totals_a, bads_a = np.array(totals), np.array(bads)
     woe, contrib, iv = woe_iv(totals_a - bads_a, bads_a)
@@ -201,11 +208,14 @@ def _category_sort_key(c: str):
         return (1, 0.0, c)
 
 
-def fit_categorical(name: str, values: pd.Series, y: np.ndarray, min_bin_frac: float = 0.05) -> FeatureBins:
+def fit_categorical(name: str, values: pd.Series, y: np.ndarray, min_bin_frac: float = 0.05,
+                    weights: np.ndarray | None = None) -> FeatureBins:
     y = np.asarray(y, dtype="float64")
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype="float64")
     s = values.astype("object").map(lambda v: MISSING if pd.isna(v) else str(v))
-    stats = pd.DataFrame({"c": s.to_numpy(), "y": y}).groupby("c", sort=False)["y"].agg(["size", "sum"])
-    n_total = len(s)
+    stats = (pd.DataFrame({"c": s.to_numpy(), "size": w, "sum": y * w})
+             .groupby("c", sort=False)[["size", "sum"]].sum())
+    n_total = float(w.sum())
     min_count = min_bin_frac * n_total
     common = sorted([c for c in stats.index if stats.loc[c, "size"] >= min_count], key=_category_sort_key)
     rare = sorted([c for c in stats.index if stats.loc[c, "size"] < min_count], key=_category_sort_key)
@@ -249,15 +259,16 @@ class WoEBinner:
     monotone: bool = True
     bins: dict[str, FeatureBins] = field(default_factory=dict)
 
-    def fit(self, typed: pd.DataFrame, y: np.ndarray) -> "WoEBinner":
+    def fit(self, typed: pd.DataFrame, y: np.ndarray, weights: np.ndarray | None = None) -> "WoEBinner":
+        """``weights``: optional row weights (reject inference); counts become sums of weights."""
         self.bins = {}
         for name in typed.columns:
             col = typed[name]
             if pd.api.types.is_numeric_dtype(col):
                 self.bins[name] = fit_numeric(name, col.to_numpy(dtype="float64"), y, self.n_initial_bins,
-                                              self.min_bin_frac, self.monotone)
+                                              self.min_bin_frac, self.monotone, weights)
             else:
-                self.bins[name] = fit_categorical(name, col, y, self.min_bin_frac)
+                self.bins[name] = fit_categorical(name, col, y, self.min_bin_frac, weights)
         return self
 
     def transform(self, typed: pd.DataFrame, features: list[str] | None = None) -> pd.DataFrame:

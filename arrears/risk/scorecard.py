@@ -105,11 +105,13 @@ class Scorecard:
     missing_points: dict[str, float] = field(default_factory=dict)    # numeric feature without missing bin
     explained_variance: list[float] | None = None
 
-    def fit(self, woe: pd.DataFrame, y: np.ndarray, binner: WoEBinner) -> "Scorecard":
+    def fit(self, woe: pd.DataFrame, y: np.ndarray, binner: WoEBinner,
+            sample_weight: np.ndarray | None = None) -> "Scorecard":
+        """``sample_weight``: optional row weights (reject inference), passed to the logistic regression."""
         features = list(woe.columns)
         self.dropped_wrong_sign = []
         while True:
-            w, c = self._fit_linear(woe[features].to_numpy(), y)
+            w, c = self._fit_linear(woe[features].to_numpy(), y, sample_weight)
             if self.pca_components or len(features) == 1 or (w <= 0).all():
                 break
             worst = features[int(np.argmax(w))]
@@ -126,11 +128,12 @@ class Scorecard:
         self._binner = binner
         return self
 
-    def _fit_linear(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-        """Weights per WoE feature and intercept of ``logit(pd)``."""
+    def _fit_linear(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, float]:
+        """Weights per WoE feature and intercept of ``logit(pd)`` (PCA itself is fitted unweighted)."""
         if not self.pca_components:
             lr = LogisticRegression(C=self.C, max_iter=2000)
-            lr.fit(X, y)
+            lr.fit(X, y, sample_weight=sample_weight)
             return lr.coef_[0].copy(), float(lr.intercept_[0])
         mu = X.mean(axis=0)
         sd = X.std(axis=0)
@@ -138,7 +141,7 @@ class Scorecard:
         k = min(self.pca_components, X.shape[1])
         pca = PCA(n_components=k, random_state=self.seed).fit((X - mu) / sd)
         Z = pca.transform((X - mu) / sd)
-        lr = LogisticRegression(C=self.C, max_iter=2000).fit(Z, y)
+        lr = LogisticRegression(C=self.C, max_iter=2000).fit(Z, y, sample_weight=sample_weight)
         beta = lr.coef_[0]
         direction = pca.components_.T @ beta                 # weight per standardised feature
         self.explained_variance = pca.explained_variance_ratio_.tolist()

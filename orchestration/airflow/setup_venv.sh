@@ -22,7 +22,9 @@ fi
 echo "Building $VENV from $LOCK (a few minutes the first time)"
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r "$LOCK"
+# (the grep drops pip's notes about find-links folders of this machine's pip.conf that do not exist)
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r "$LOCK" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 "$VENV/bin/python" -m pip check
 cp "$LOCK" "$VENV/.installed-lock"
 "$VENV/bin/airflow" version

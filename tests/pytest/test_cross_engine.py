@@ -8,12 +8,13 @@ The engine tests need .venv-engines and a PostgreSQL server (bash scripts/ci/set
 without .venv-engines they skip, unless ARREARS_REQUIRE_ENGINES=1 (CI), where anything missing is a failure.
 They build one small seeded demo dataset (150 customers, seed 7) on DuckDB, then on each engine: load the
 contract folder into schema `raw` (scripts/load_raw.py), `dbt build`, compare every table of `marts`
-(scripts/compare_engines.py). Build times are printed. What runs where:
+(scripts/compare_engines.py). The bad-input fixture (tests/fixtures/bad_input, a row for every quarantine
+reason) is also built up to staging on each engine and staging compared, so typing and quarantine agree.
+Build times are printed. What runs where:
   * DuckDB (reference): seeds and models; its tests run in the rest of the suite.
-  * PostgreSQL: seeds, models and data tests (dbt build without unit tests).
+  * PostgreSQL: everything (`dbt build`: seeds, models, data tests and unit tests).
   * Spark (dbt-spark `session`, local pyspark): seeds and models (each dbt test is a Spark job of a few
-    seconds: the data tests alone would take longer than the whole CI budget allows).
-Unit tests mock their inputs and test model logic; they run on DuckDB in the main suite.
+    seconds: the ~600 data tests alone would take longer than the whole CI budget allows).
 """
 from __future__ import annotations
 
@@ -130,16 +131,25 @@ def _report(capsys: pytest.CaptureFixture, line: str) -> None:
         print(f"\n[cross-engine] {line}", flush=True)
 
 
+STAGING_ONLY = ["--select", "+path:models/staging", "--exclude-resource-type", "test",
+                "--exclude-resource-type", "unit_test"]
+
+
+def _generate(work: Path) -> Path:
+    raw = work / "raw"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_demo_data.py"), "--customers", CUSTOMERS,
+                    "--seed", SEED, "--out", str(raw), "--truth", str(work / "truth" / "customer_truth.csv"),
+                    "--quiet"], cwd=ROOT, check=True, capture_output=True, text=True)
+    return raw
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The demo dataset and its DuckDB build (seeds and models)."""
     _need(ENGINES_PY.exists() and ENGINES_DBT.exists(),
           f"{ENGINES_VENV} is missing: run `bash scripts/ci/setup_engines.sh` (CI sets ARREARS_REQUIRE_ENGINES=1)")
     work = tmp_path_factory.mktemp("cross_engine")
-    raw = work / "raw"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_demo_data.py"), "--customers", CUSTOMERS,
-                    "--seed", SEED, "--out", str(raw), "--truth", str(work / "truth" / "customer_truth.csv"),
-                    "--quiet"], cwd=ROOT, check=True, capture_output=True, text=True)
+    raw = _generate(work)
     db = work / "reference.duckdb"
     started = time.perf_counter()
     run_dbt(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
@@ -147,57 +157,103 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"work": work, "raw": raw, "db": db, "seconds": time.perf_counter() - started}
 
 
-def _engine_env(work: Path, target: str) -> dict[str, str]:
+def _engine_env(target: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"DO_NOT_TRACK": "1", "ARREARS_HOME": str(ROOT), "ARREARS_TARGET": target,
                 "PYTHONPATH": str(ROOT)})
     return env
 
 
-def _build_and_compare(reference: dict, target: str, env: dict[str, str], dbt_args: list[str],
-                       timeout: float, capsys: pytest.CaptureFixture) -> None:
-    work: Path = reference["work"] / target
-    work.mkdir(exist_ok=True)
-    _, load_s = _run([str(ENGINES_PY), "scripts/load_raw.py", "--target", target, "--raw-dir", str(reference["raw"])],
-                     env, f"load_raw.py --target {target}", timeout)
+def _load_build_compare(raw: Path, duckdb_file: Path, work: Path, target: str, env: dict[str, str],
+                        dbt_args: list[str], schema: str, timeout: float) -> dict:
+    """Load `raw` into the engine, dbt build there, compare `schema` with the DuckDB file; fail on any problem."""
+    work.mkdir(parents=True, exist_ok=True)
+    _, load_s = _run([str(ENGINES_PY), "scripts/load_raw.py", "--target", target, "--raw-dir", str(raw)],
+                     env, f"load_raw.py --target {target} --raw-dir {raw}", timeout)
     cmd = [str(ENGINES_DBT), "build", *dbt_args, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
            "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-           "--vars", json.dumps({"raw_dir": str(reference["raw"])})]
+           "--vars", json.dumps({"raw_dir": str(raw)})]
     built, build_s = _run(cmd, env, f"dbt build on {target}", timeout)
-    compared, _ = _run([str(ENGINES_PY), "scripts/compare_engines.py", "--duckdb", str(reference["db"]),
-                        "--target", target], env, f"compare_engines.py duckdb vs {target}", timeout)
-    summary = next((line for line in built.stdout.splitlines() if "Done. PASS=" in line), "").strip()
-    _report(capsys, f"duckdb build {reference['seconds']:.0f}s | {target}: load {load_s:.0f}s, "
-                    f"dbt build {build_s:.0f}s ({summary.split('Done. ')[-1]})")
-    _report(capsys, _tail(compared.stdout, 3))
+    compared, compare_s = _run([str(ENGINES_PY), "scripts/compare_engines.py", "--duckdb", str(duckdb_file),
+                                "--target", target, "--schema", schema],
+                               env, f"compare_engines.py duckdb vs {target} ({schema})", timeout)
     assert "OK:" in compared.stdout, compared.stdout
+    summary = next((line for line in built.stdout.splitlines() if "Done. PASS=" in line), "")
+    return {"load": load_s, "build": build_s, "compare": compare_s, "summary": summary.split("Done. ")[-1].strip(),
+            "result": _tail(compared.stdout, 1)}
 
 
-def test_postgres_equals_duckdb(reference: dict, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    env = _engine_env(reference["work"], "postgres")
+def _postgres_database(env: dict[str, str]):
+    """A throwaway PostgreSQL database (schemas have fixed names, so two runs must not share one)."""
     probe = subprocess.run([str(ENGINES_PY), "-c", "from arrears.engines import pg_connect; pg_connect().close()"],
                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     _need(probe.returncode == 0, "PostgreSQL is not reachable with the `postgres` target's settings "
                                  f"(run `bash scripts/ci/setup_engines.sh`): {_tail(probe.stderr, 3)}")
-    # a throwaway database per run: schemas have fixed names, so two runs must not share one
-    database = f"arrears_xe_{uuid.uuid4().hex[:8]}"
     admin = ("import sys, psycopg2; from arrears.engines import pg_settings; c = psycopg2.connect(**pg_settings()); "
              "c.autocommit = True; c.cursor().execute(sys.argv[1]); c.close()")
+    database = f"arrears_xe_{uuid.uuid4().hex[:8]}"
     _run([str(ENGINES_PY), "-c", admin, f'create database "{database}"'], env, "create database", 120)
-    env["ARREARS_PG_DATABASE"] = database
-    try:
-        _build_and_compare(reference, "postgres", env, ["--exclude-resource-type", "unit_test"], 1200, capsys)
-    finally:
-        env_admin = dict(env)
-        env_admin.pop("ARREARS_PG_DATABASE")
+
+    def drop() -> None:
         subprocess.run([str(ENGINES_PY), "-c", admin, f'drop database if exists "{database}"'],
-                       env=env_admin, cwd=ROOT, capture_output=True, text=True, timeout=120)
+                       env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return database, drop
+
+
+def test_postgres_equals_duckdb(reference: dict, capsys: pytest.CaptureFixture) -> None:
+    env = _engine_env("postgres")
+    database, drop = _postgres_database(env)
+    try:
+        run = _load_build_compare(reference["raw"], reference["db"], reference["work"] / "postgres", "postgres",
+                                  {**env, "ARREARS_PG_DATABASE": database}, [], "marts", 1200)
+    finally:
+        drop()
+    _report(capsys, f"duckdb build {reference['seconds']:.0f}s | postgres: load {run['load']:.0f}s, dbt build "
+                    f"{run['build']:.0f}s ({run['summary']}), compare {run['compare']:.0f}s | {run['result']}")
+
+
+@pytest.fixture(scope="module")
+def bad_input_reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """tests/fixtures/bad_input (a row for every quarantine reason) built up to staging on DuckDB."""
+    _need(ENGINES_PY.exists() and ENGINES_DBT.exists(), f"{ENGINES_VENV} is missing")
+    work = tmp_path_factory.mktemp("cross_engine_bad_input")
+    raw = ROOT / "tests" / "fixtures" / "bad_input"
+    db = work / "bad_input.duckdb"
+    run_dbt(["build", *STAGING_ONLY], db=db, raw_dir=raw, timeout=600)
+    return {"work": work, "raw": raw, "db": db}
+
+
+def test_postgres_quarantine_equals_duckdb(bad_input_reference: dict, capsys: pytest.CaptureFixture) -> None:
+    """Every bad raw row gets the same reason code, and every good one the same typed values, on PostgreSQL as
+    on DuckDB (try_cast of dates and decimals, code and reference checks): staging is equal row for row."""
+    env = _engine_env("postgres")
+    database, drop = _postgres_database(env)
+    try:
+        run = _load_build_compare(bad_input_reference["raw"], bad_input_reference["db"],
+                                  bad_input_reference["work"] / "postgres", "postgres",
+                                  {**env, "ARREARS_PG_DATABASE": database}, STAGING_ONLY, "staging", 600)
+    finally:
+        drop()
+    _report(capsys, f"bad input, staging on postgres: {run['result']}")
+
+
+def test_spark_quarantine_equals_duckdb(bad_input_reference: dict, capsys: pytest.CaptureFixture) -> None:
+    """The same on Spark (its try_cast, its CSV reading of the raw text)."""
+    env = _engine_env("spark")
+    env["ARREARS_SPARK_DIR"] = str(bad_input_reference["work"] / "spark_warehouse")
+    run = _load_build_compare(bad_input_reference["raw"], bad_input_reference["db"],
+                              bad_input_reference["work"] / "spark", "spark", env, STAGING_ONLY, "staging", 900)
+    _report(capsys, f"bad input, staging on spark: load {run['load']:.0f}s, dbt build {run['build']:.0f}s, "
+                    f"compare {run['compare']:.0f}s | {run['result']}")
 
 
 def test_spark_equals_duckdb(reference: dict, capsys: pytest.CaptureFixture) -> None:
     probe = subprocess.run(["java", "-version"], capture_output=True, text=True)
     _need(probe.returncode == 0, "java is not on PATH (Spark needs Java 17+)")
-    env = _engine_env(reference["work"], "spark")
+    env = _engine_env("spark")
     env["ARREARS_SPARK_DIR"] = str(reference["work"] / "spark_warehouse")  # its own warehouse and metastore
-    _build_and_compare(reference, "spark", env,
-                       ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"], 1800, capsys)
+    run = _load_build_compare(reference["raw"], reference["db"], reference["work"] / "spark", "spark", env,
+                              ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
+                              "marts", 1800)
+    _report(capsys, f"duckdb build {reference['seconds']:.0f}s | spark: load {run['load']:.0f}s, dbt build "
+                    f"{run['build']:.0f}s ({run['summary']}), compare {run['compare']:.0f}s | {run['result']}")

@@ -123,7 +123,7 @@ def test_score_monitoring_psi_is_the_definition_by_month(demo):
         _, actual = metrics.bin_shares(population["score"].to_numpy(), edges)
         actual = np.maximum(actual, 1e-4)
         psi = float(((actual - expected) * np.log(actual / expected)).sum())
-        assert row.psi == pytest.approx(psi, abs=1e-9), row.observation_date
+        assert row.psi == pytest.approx(psi, abs=5e-7), row.observation_date      # stored to 6 decimals
         assert row.psi_band == metrics.psi_band(row.psi)
         assert row.psi_band == ("stable" if row.psi < 0.10 else "watch" if row.psi <= 0.25 else "act")
         assert row.scored_count == len(population) and row.defaulted_count == len(month) - len(population)

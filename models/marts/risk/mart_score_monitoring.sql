@@ -38,11 +38,11 @@ months as (
         model_name,
         model_version,
         count(*) as scored_count,
-        avg(pd) as mean_pd,
-        avg(cast(score as {{ dbt.type_float() }})) as mean_score,
+        {{ round_float('avg(pd)', 6) }} as mean_pd,
+        {{ round_float('avg(cast(score as ' ~ dbt.type_float() ~ '))', 6) }} as mean_score,
         count(label) as labeled_count,
-        avg(cast(label as {{ dbt.type_float() }})) as observed_bad_rate,
-        avg(case when label is not null then pd end) as labeled_mean_pd
+        {{ round_float('avg(cast(label as ' ~ dbt.type_float() ~ '))', 6) }} as observed_bad_rate,
+        {{ round_float('avg(case when label is not null then pd end)', 6) }} as labeled_mean_pd
     from scores
     group by observation_date, model_name, model_version
 ),
@@ -86,7 +86,8 @@ stability as (
         observation_date,
         model_version,
         count(*) as psi_bins,
-        sum((actual_share - expected_share) * ln(actual_share / expected_share)) as psi
+        -- rounded: the order in which an engine adds the terms must not show in the last bits
+        {{ round_float('sum((actual_share - expected_share) * ln(actual_share / expected_share))', 6) }} as psi
     from shares
     group by observation_date, model_version
 ),
