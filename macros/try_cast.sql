@@ -13,7 +13,7 @@
 {%- endmacro %}
 
 {% macro postgres__try_cast_date(expr) -%}
-    case when {{ expr }} like '____-__-__' then arrears_try_cast_date({{ expr }}) end
+    case when {{ expr }} like '____-__-__' then {{ arrears_pg_function('arrears_try_cast_date') }}({{ expr }}) end
 {%- endmacro %}
 
 {% macro try_cast_decimal(expr, precision=18, scale=2) %}
@@ -25,7 +25,7 @@
 {%- endmacro %}
 
 {% macro postgres__try_cast_decimal(expr, precision, scale) -%}
-    cast(arrears_try_cast_numeric({{ expr }}) as decimal({{ precision }}, {{ scale }}))
+    cast({{ arrears_pg_function('arrears_try_cast_numeric') }}({{ expr }}) as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
 {#- 'true'/'false' (any case, also 1/0, yes/no) -> boolean; anything else -> null. -#}

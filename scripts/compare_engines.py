@@ -264,7 +264,7 @@ def compare(ref: dict[str, Table], other: dict[str, Table], engine: str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duckdb", required=True, type=Path, help="DuckDB file of the reference build")
     parser.add_argument("--target", choices=["postgres", "spark"], required=True, help="engine to compare with")

@@ -115,7 +115,7 @@ def load_spark(tables: dict[str, tuple[Path, list[str]]], schema: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", choices=["postgres", "spark"], required=True, help="engine to load into")
     parser.add_argument("--raw-dir", required=True, type=Path, help="contract input folder (<table>.csv or .parquet)")
