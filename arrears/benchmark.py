@@ -284,3 +284,69 @@ def chart_svg(results: list[ScaleResult], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="svg", metadata={"Date": None})
     plt.close(fig)
+
+
+TARGETS = [
+    ("full dbt build at 1,000,000 customers", "under 300 s"),
+    ("peak memory of the build at 1,000,000 customers", "under 6 GiB"),
+    ("full build / scan bound, 100,000 customers and above", "at most 8"),
+    ("pandas script / full build at 100,000 customers", "at least 10"),
+    ("daily incremental run / full build at 1,000,000 customers", "under 0.15"),
+    ("full build time(1,000,000) / time(100,000)", "at most 12"),
+]
+
+
+def markdown(payload: dict, chart: str) -> str:
+    """docs/benchmarks.md from a results payload: machine, commands, table, targets met or missed."""
+    scales = payload["scales"]
+    by = {s["customers"]: s for s in scales}
+    m = payload["machine"]
+    lines = [
+        "# Benchmarks", "",
+        f"Measured {payload['measured_at']} on {m['cores']} cores, {m['memory_gib']} GiB, {m['platform']}, "
+        f"Python {m['python']}, DuckDB {m['duckdb']}. Raw files: {payload['settings']['format']}; DuckDB memory "
+        f"limit {payload['settings']['memory_limit']}, {payload['settings']['threads']} threads.", "",
+        "Reproduce: `make benchmark` (or `.venv/bin/python scripts/benchmark.py --customers "
+        f"{','.join(str(s['customers']) for s in scales)} --out bench/results.json --markdown docs/benchmarks.md`).",
+        "Every figure is a whole-process wall time (median of the repeats where repeated); memory is the peak RSS of",
+        "the process and its children. Raw figures: `bench/results.json`.", "",
+        "| customers | invoice + payment rows | generate | scan bound | pandas script | full dbt build "
+        "| daily incremental | mart validation | export | peak build RSS | database |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in scales:
+        t = s["timings"]
+        cell = lambda k: f"{t[k]['seconds']:.1f} s" if k in t else "–"  # noqa: E731
+        lines.append(
+            f"| {s['customers']:,} | {s['invoice_and_payment_rows']:,} | {cell('generate')} | {cell('scan_bound')} "
+            f"| {cell('pandas_aging')} | {cell('dbt_build_full')} | {cell('dbt_build_incremental')} "
+            f"| {cell('validate_marts')} | {cell('export')} | {t['dbt_build_full']['peak_rss_mb'] / 1024:.2f} GiB "
+            f"| {s['db_bytes'] / 2**20:,.0f} MiB |")
+    lines += ["", f"![time against scale]({chart})", "", "## Targets", "",
+              "| target | goal | measured | met |", "|---|---|---|---|"]
+
+    def row(name: str, goal: str, value: float | None, ok: bool | None, fmt: str) -> None:
+        shown = "not measured" if value is None else fmt.format(value)
+        lines.append(f"| {name} | {goal} | {shown} | {'–' if ok is None else ('yes' if ok else '**no**')} |")
+
+    big, mid = by.get(1_000_000), by.get(100_000)
+    b = big["timings"]["dbt_build_full"] if big else None
+    row(*TARGETS[0], b["seconds"] if b else None, (b["seconds"] < 300) if b else None, "{:.0f} s")
+    row(*TARGETS[1], b["peak_rss_mb"] / 1024 if b else None, (b["peak_rss_mb"] < 6 * 1024) if b else None,
+        "{:.2f} GiB")
+    ratios = [s["ratios"]["build_over_scan_bound"] for s in scales if s["customers"] >= 100_000]
+    worst = max(ratios) if ratios else None
+    row(*TARGETS[2], worst, (worst <= 8) if worst is not None else None, "{:.1f}x (worst)")
+    p = mid["ratios"].get("pandas_over_build") if mid else None
+    row(*TARGETS[3], p, (p >= 10) if p is not None else None, "{:.1f}x")
+    inc = big["ratios"]["incremental_over_full"] if big else None
+    row(*TARGETS[4], inc, (inc < 0.15) if inc is not None else None, "{:.3f}")
+    g = payload["growth"].get("full_build_1m_over_100k")
+    row(*TARGETS[5], g, (g <= 12) if g is not None else None, "{:.1f}")
+    lines += ["", "## Slowest models (dbt run_results, largest scale)", ""]
+    for entry in scales[-1].get("slowest_models", []):
+        lines.append(f"- `{entry['node']}`: {entry['seconds']} s")
+    notes = [n for s in scales for n in s.get("notes", [])]
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"

@@ -8,13 +8,14 @@ mart validation and export; peak memory of the build and database size. Cheap ti
 """
 import argparse
 import json
+import os
 import pathlib
 import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from arrears.benchmark import bench_scale, chart_svg, table, to_json  # noqa: E402
+from arrears.benchmark import bench_scale, chart_svg, markdown, table, to_json  # noqa: E402
 
 
 def main() -> int:
@@ -23,6 +24,7 @@ def main() -> int:
                         help="comma-separated scales (default %(default)s)")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("bench/results.json"))
     parser.add_argument("--chart", type=pathlib.Path, default=pathlib.Path("docs/benchmark_scale.svg"))
+    parser.add_argument("--markdown", type=pathlib.Path, default=None, help="also write docs/benchmarks.md here")
     parser.add_argument("--work-dir", type=pathlib.Path, default=None, help="data and databases (default: temp)")
     parser.add_argument("--format", choices=["csv", "parquet"], default="parquet", help="raw file format")
     parser.add_argument("--seed", type=int, default=42)
@@ -52,6 +54,9 @@ def main() -> int:
     print(table(results))
     print(json.dumps(payload["growth"]))
     chart_svg(results, args.chart)
+    if args.markdown:
+        chart_ref = os.path.relpath(args.chart.resolve(), args.markdown.resolve().parent)
+        args.markdown.write_text(markdown(payload, chart_ref), encoding="utf-8")
     print(f"\nresults: {args.out}\nchart: {args.chart}\nwork folder: {work}")
     return 0
 
