@@ -148,7 +148,8 @@ def slowest_models(db: Path, top: int = 8) -> list[dict]:
 
 
 def bench_scale(customers: int, work: Path, *, seed: int, file_format: str, repeats: int, repeat_max: int,
-                pandas_max: int, memory_limit: str, threads: int, log: Callable[[str], None]) -> ScaleResult:
+                pandas_max: int, memory_limit: str, threads: int, log: Callable[[str], None],
+                skip: frozenset[str] = frozenset()) -> ScaleResult:
     scale_dir = work / f"c{customers}"
     if scale_dir.exists():
         shutil.rmtree(scale_dir)
@@ -194,16 +195,19 @@ def bench_scale(customers: int, work: Path, *, seed: int, file_format: str, repe
     result.timings["dbt_build_full"] = repeat(full_build, reps)
     result.slowest = slowest_models(db)  # type: ignore[attr-defined]
 
-    log(f"[{customers:,}] daily incremental run (as-of + 1 day)")
-    result.timings["dbt_build_incremental"] = run_measured(dbt_build(db, raw, DEMO_END, [], env), env=env)
+    if "incremental" not in skip:
+        log(f"[{customers:,}] daily incremental run (as-of + 1 day)")
+        result.timings["dbt_build_incremental"] = run_measured(dbt_build(db, raw, DEMO_END, [], env), env=env)
     result.db_bytes = db.stat().st_size
 
-    if (ROOT / "scripts" / "validate.py").exists():
+    for step in sorted(skip):
+        result.notes.append(f"{step} not measured at {customers:,} customers (--skip, time budget)")
+    if "validate_marts" not in skip:
         log(f"[{customers:,}] mart validation")
         result.timings["validate_marts"] = run_measured(
             [py, str(ROOT / "scripts" / "validate.py"), "--db", str(db), "--stage", "marts",
              "--docs-dir", str(scale_dir / "docs")])
-    if (ROOT / "scripts" / "export_strategy_lists.py").exists():
+    if "export" not in skip:
         log(f"[{customers:,}] export")
         result.timings["export"] = run_measured(
             [py, str(ROOT / "scripts" / "export_strategy_lists.py"), "--db", str(db), "--as-of",
@@ -214,7 +218,8 @@ def bench_scale(customers: int, work: Path, *, seed: int, file_format: str, repe
     result.ratios["build_over_scan_bound"] = round(build / t["scan_bound"].seconds, 2)
     if "pandas_aging" in t:
         result.ratios["pandas_over_build"] = round(t["pandas_aging"].seconds / build, 2)
-    result.ratios["incremental_over_full"] = round(t["dbt_build_incremental"].seconds / build, 3)
+    if "dbt_build_incremental" in t:
+        result.ratios["incremental_over_full"] = round(t["dbt_build_incremental"].seconds / build, 3)
     return result
 
 
@@ -339,7 +344,7 @@ def markdown(payload: dict, chart: str) -> str:
     row(*TARGETS[2], worst, (worst <= 8) if worst is not None else None, "{:.1f}x (worst)")
     p = mid["ratios"].get("pandas_over_build") if mid else None
     row(*TARGETS[3], p, (p >= 10) if p is not None else None, "{:.1f}x")
-    inc = big["ratios"]["incremental_over_full"] if big else None
+    inc = big["ratios"].get("incremental_over_full") if big else None
     row(*TARGETS[4], inc, (inc < 0.15) if inc is not None else None, "{:.3f}")
     g = payload["growth"].get("full_build_1m_over_100k")
     row(*TARGETS[5], g, (g <= 12) if g is not None else None, "{:.1f}")
@@ -350,3 +355,13 @@ def markdown(payload: dict, chart: str) -> str:
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def scale_from_json(entry: dict) -> ScaleResult:
+    """A ScaleResult back from results.json (for --append)."""
+    result = ScaleResult(customers=entry["customers"], rows=entry["rows"],
+                         invoice_and_payment_rows=entry["invoice_and_payment_rows"], raw_bytes=entry["raw_bytes"],
+                         db_bytes=entry["db_bytes"], ratios=entry["ratios"], notes=entry.get("notes", []))
+    result.timings = {k: Measurement(**v) for k, v in entry["timings"].items()}
+    result.slowest = entry.get("slowest_models", [])  # type: ignore[attr-defined]
+    return result

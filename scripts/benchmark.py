@@ -15,7 +15,7 @@ import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from arrears.benchmark import bench_scale, chart_svg, markdown, table, to_json  # noqa: E402
+from arrears.benchmark import bench_scale, chart_svg, markdown, scale_from_json, table, to_json  # noqa: E402
 
 
 def main() -> int:
@@ -35,6 +35,9 @@ def main() -> int:
                         help="run the pandas anchor only up to this scale (default %(default)s)")
     parser.add_argument("--memory-limit", default="5GB", help="DuckDB memory_limit for the build")
     parser.add_argument("--threads", type=int, default=2, help="dbt/DuckDB threads")
+    parser.add_argument("--skip", default="", help="steps not to measure: incremental, validate_marts, export")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the scales already in --out (a scale measured again replaces its entry)")
     args = parser.parse_args()
 
     scales = [int(s) for s in args.customers.split(",") if s.strip()]
@@ -42,11 +45,15 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     settings = {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()}
     results = []
+    if args.append and args.out.exists():
+        results = [scale_from_json(s) for s in json.loads(args.out.read_text())["scales"] if s["customers"] not in scales]
+    skip = frozenset(x.strip() for x in args.skip.split(",") if x.strip())
     for n in scales:
         results.append(bench_scale(n, work, seed=args.seed, file_format=args.format, repeats=args.repeats,
                                    repeat_max=args.repeat_max_customers, pandas_max=args.pandas_max_customers,
                                    memory_limit=args.memory_limit, threads=args.threads,
-                                   log=lambda m: print(m, flush=True)))
+                                   log=lambda m: print(m, flush=True), skip=skip))
+        results.sort(key=lambda r: r.customers)
         payload = to_json(results, settings)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
