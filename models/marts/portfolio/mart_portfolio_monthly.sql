@@ -36,9 +36,40 @@ period_bounds as (
     from periods
 ),
 
-balances as (
+-- every customer that owed something at a period end: month ends from the history, the as-of date from the
+-- current aging (the history row of the as-of date, if any, is left to the current aging)
+customer_balances as (
     select
         history.snapshot_date as period_end,
+        history.is_overdue,
+        history.outstanding_base,
+        history.overdue_base,
+        {%- for b in aging_bucket_rows() %}
+        history.bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
+        {%- endfor %}
+    from history
+    cross join as_of
+    where history.is_month_end
+      and history.snapshot_date < as_of.as_of_date
+
+    union all
+
+    select
+        as_of.as_of_date as period_end,
+        current_aging.is_overdue,
+        current_aging.outstanding_base,
+        current_aging.overdue_base,
+        {%- for b in aging_bucket_rows() %}
+        current_aging.bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
+        {%- endfor %}
+    from current_aging
+    cross join as_of
+    where current_aging.outstanding_base > 0
+),
+
+balances as (
+    select
+        period_end,
         count(*) as customers_with_balance,
         sum(case when is_overdue then 1 else 0 end) as overdue_customers,
         sum(outstanding_base) as outstanding_base,
@@ -47,27 +78,8 @@ balances as (
         {%- for b in aging_bucket_rows() %}
         sum(bucket_{{ b['code'] }}_base) as bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
         {%- endfor %}
-    from history
-    cross join as_of
-    where history.is_month_end
-      and history.snapshot_date < as_of.as_of_date
-    group by history.snapshot_date
-
-    union all
-
-    select
-        as_of.as_of_date as period_end,
-        sum(case when outstanding_base > 0 then 1 else 0 end) as customers_with_balance,
-        sum(case when is_overdue then 1 else 0 end) as overdue_customers,
-        sum(outstanding_base) as outstanding_base,
-        sum(overdue_base) as overdue_base,
-        sum(bucket_not_due_base) as current_base,
-        {%- for b in aging_bucket_rows() %}
-        sum(bucket_{{ b['code'] }}_base) as bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
-        {%- endfor %}
-    from current_aging
-    cross join as_of
-    group by as_of.as_of_date
+    from customer_balances
+    group by period_end
 ),
 
 billed as (
