@@ -8,13 +8,23 @@
     lower(nullif(trim({{ expr }}), ''))
 {%- endmacro %}
 
-{#- The raw row as readable text 'col=value | col=value' for the quarantine (kept exactly as delivered). -#}
-{% macro raw_row_text(table_name) -%}
+{#- The raw row as readable text 'col=value | col=value' for the quarantine (kept exactly as delivered), from
+    the raw columns carried as <prefix><col> (see raw_columns). -#}
+{% macro raw_row_text(table_name, prefix='') -%}
     concat_ws(' | '
     {%- for col in contract_columns(table_name) %},
-        concat('{{ col }}=', coalesce({{ col }}, '<null>'))
+        concat('{{ col }}=', coalesce({{ prefix }}{{ col }}, '<null>'))
     {%- endfor %}
     )
+{%- endmacro %}
+
+{#- The raw columns of a contract table carried along as raw__<col> (for the quarantine's raw row): from the raw
+    source `col as raw__col`, or, given a relation alias, `alias.raw__col`. -#}
+{% macro raw_columns(table_name, relation_alias=none) -%}
+    {%- for col in contract_columns(table_name) -%}
+        {%- if relation_alias is none -%}{{ col }} as raw__{{ col }}{%- else -%}{{ relation_alias }}raw__{{ col }}{%- endif -%}
+        {{ ",\n        " if not loop.last }}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#- Integers 0 .. 10^digits - 1, portable (no generate_series): for calendars. Used as

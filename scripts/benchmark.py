@@ -34,7 +34,8 @@ def main() -> int:
     parser.add_argument("--pandas-max-customers", type=int, default=100_000,
                         help="run the pandas anchor only up to this scale (default %(default)s)")
     parser.add_argument("--memory-limit", default="5GB", help="DuckDB memory_limit for the build")
-    parser.add_argument("--threads", type=int, default=2, help="dbt/DuckDB threads")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="dbt threads (models built side by side); 0 = auto: 2, or 1 above 20 M rows")
     parser.add_argument("--skip", default="", help="steps not to measure: incremental, validate_marts, export")
     parser.add_argument("--append", action="store_true",
                         help="keep the scales already in --out (a scale measured again replaces its entry)")

@@ -23,6 +23,7 @@ payable_invoices as (
     select
         invoices.invoice_id,
         invoices.currency as invoice_currency,
+        invoices.invoice_date,
         invoices.amount as invoice_amount
     from invoices
     cross join as_of
@@ -31,10 +32,11 @@ payable_invoices as (
       and invoices.invoice_date <= as_of.as_of_date
 ),
 
--- payments naming a payable invoice; one in another currency than its invoice also needs the invoice
--- currency's rate on the payment date (that currency's rates may start after the payment): without it the
--- payment cannot pay the invoice and is credit in its own currency
-linked as (
+-- every payment, with the payable invoice it names if any; one in another currency than its invoice also
+-- needs the invoice currency's rate on the payment date (that currency's rates may start after the payment):
+-- without it the payment cannot pay the invoice and is credit in its own currency. One pass with left
+-- joins, so a payment is either linked or credit without an anti-join back to the payments
+candidates as (
     select
         payments_as_of.payment_id,
         payments_as_of.customer_id,
@@ -43,20 +45,26 @@ linked as (
         payments_as_of.currency as payment_currency,
         payable_invoices.invoice_id,
         payable_invoices.invoice_currency,
+        payable_invoices.invoice_date,
         payable_invoices.invoice_amount,
         -- a payment in another currency than its invoice converts at the payment date's rates:
         -- payment -> base (exact decimal product) -> invoice currency
         payments_as_of.amount * payments_as_of.fx_rate_to_base as payment_base_exact,
         case when payable_invoices.invoice_currency = '{{ var("base_currency") }}' then 1
-             else invoice_fx.rate_to_base end as invoice_rate_to_base
+             else invoice_fx.rate_to_base end as invoice_rate_to_base,
+        payable_invoices.invoice_id is not null
+            and (payments_as_of.currency = payable_invoices.invoice_currency
+                 or payable_invoices.invoice_currency = '{{ var("base_currency") }}'
+                 or invoice_fx.rate_to_base is not null) as is_linked
     from payments_as_of
-    inner join payable_invoices on payments_as_of.invoice_id = payable_invoices.invoice_id
+    left join payable_invoices on payments_as_of.invoice_id = payable_invoices.invoice_id
     left join fx_daily as invoice_fx
         on payable_invoices.invoice_currency = invoice_fx.currency
        and payments_as_of.payment_date = invoice_fx.rate_day
-    where payments_as_of.currency = payable_invoices.invoice_currency
-       or payable_invoices.invoice_currency = '{{ var("base_currency") }}'
-       or invoice_fx.rate_to_base is not null
+),
+
+linked as (
+    select * from candidates where is_linked
 ),
 
 -- decimal division is floating point on some engines (DuckDB returns a double), which rounds some
@@ -78,6 +86,7 @@ converted_exact as (
         payment_currency,
         invoice_id,
         invoice_currency,
+        invoice_date,
         invoice_amount,
         case
             when payment_currency = invoice_currency then payment_amount
@@ -90,14 +99,33 @@ converted_exact as (
     from converted
 ),
 
+-- invoices paid by more than one linked payment: only their payments need a running total of what was paid
+-- before them (most invoices have one payment; a window over every linked payment sorts them all)
+multi_paid_invoices as (
+    select invoice_id
+    from converted_exact
+    group by invoice_id
+    having count(*) > 1
+),
+
 linked_running as (
     select
         converted_exact.*,
-        coalesce(sum(amount_in_invoice_currency) over (
-            partition by invoice_id order by payment_date, payment_id
+        cast(0 as decimal(18, 2)) as paid_before
+    from converted_exact
+    left join multi_paid_invoices on converted_exact.invoice_id = multi_paid_invoices.invoice_id
+    where multi_paid_invoices.invoice_id is null
+
+    union all
+
+    select
+        converted_exact.*,
+        coalesce(sum(converted_exact.amount_in_invoice_currency) over (
+            partition by converted_exact.invoice_id order by converted_exact.payment_date, converted_exact.payment_id
             rows between unbounded preceding and 1 preceding
         ), 0) as paid_before
     from converted_exact
+    inner join multi_paid_invoices on converted_exact.invoice_id = multi_paid_invoices.invoice_id
 ),
 
 linked_applied as (
@@ -106,6 +134,7 @@ linked_applied as (
         customer_id,
         payment_date,
         invoice_id,
+        invoice_date,
         invoice_currency as currency,
         amount_in_invoice_currency,
         case
@@ -123,6 +152,7 @@ final as (
         customer_id,
         payment_date,
         invoice_id,
+        invoice_date,
         currency,
         amount_in_invoice_currency as payment_amount,
         applied_amount,
@@ -134,17 +164,17 @@ final as (
     -- unapplied payments, and payments naming an invoice that cannot take them (void, a credit note,
     -- issued after the as-of date, or no rate to convert): all of it is customer credit in the payment's currency
     select
-        payments_as_of.payment_id,
-        payments_as_of.customer_id,
-        payments_as_of.payment_date,
+        payment_id,
+        customer_id,
+        payment_date,
         cast(null as {{ dbt.type_string() }}) as invoice_id,
-        payments_as_of.currency,
-        payments_as_of.amount as payment_amount,
+        cast(null as date) as invoice_date,
+        payment_currency as currency,
+        payment_amount,
         cast(0 as decimal(18, 2)) as applied_amount,
-        payments_as_of.amount as credit_amount
-    from payments_as_of
-    left join linked on payments_as_of.payment_id = linked.payment_id
-    where linked.payment_id is null
+        payment_amount as credit_amount
+    from candidates
+    where not is_linked
 )
 
 select * from final

@@ -193,18 +193,18 @@ pool_allocation as (
 
 linked_allocation as (
     select
-        linked_payments.invoice_id,
-        linked_payments.customer_id,
-        linked_payments.currency,
+        invoice_id,
+        customer_id,
+        currency,
         'linked_payment' as source_type,
-        linked_payments.payment_id as source_id,
-        linked_payments.payment_date as source_date,
-        linked_payments.applied_amount as allocated_amount,
-        case when linked_payments.payment_date > open_invoices.invoice_date
-             then linked_payments.payment_date else open_invoices.invoice_date end as allocation_date
+        payment_id as source_id,
+        payment_date as source_date,
+        applied_amount as allocated_amount,
+        case when payment_date > invoice_date then payment_date else invoice_date end as allocation_date
     from linked_payments
-    inner join open_invoices on linked_payments.invoice_id = open_invoices.invoice_id
-    where linked_payments.applied_amount > 0
+    -- a linked payment's invoice is payable as of the as-of date, i.e. one of open_invoices
+    where invoice_id is not null
+      and applied_amount > 0
 ),
 
 final as (

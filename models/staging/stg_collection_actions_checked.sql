@@ -18,7 +18,7 @@ cleaned as (
         {{ clean_code('hardship_reason') }} as hardship_reason,
         {{ clean_text('promised_amount') }} as promised_amount_text,
         {{ clean_text('promised_date') }} as promised_date_text,
-        {{ raw_row_text('collection_actions') }} as raw_row
+        {{ raw_columns('collection_actions') }}
     from raw
 ),
 
@@ -31,14 +31,21 @@ typed as (
     from cleaned
 ),
 
-key_counts as (
-    select action_id, count(*) as key_rows
-    from typed
+-- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
+-- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+duplicate_keys as (
+    select action_id
+    from (
+        select
+            {{ clean_text('action_id') }} as action_id
+        from ({{ raw_source('collection_actions') }}) as raw_keys
+    ) as delivered_keys
     where action_id is not null
     group by action_id
+    having count(*) > 1
 ),
 
-final as (
+checked as (
     select
         typed.action_id,
         typed.customer_id,
@@ -50,7 +57,7 @@ final as (
         typed.promised_date,
         case
             when typed.action_id is null then 'null_key'
-            when key_counts.key_rows > 1 then 'duplicate_key'
+            when duplicate_keys.action_id is not null then 'duplicate_key'
             when typed.customer_id is null or typed.action_date_text is null
               or typed.channel is null or typed.outcome is null then 'missing_required'
             when typed.action_date is null
@@ -63,10 +70,26 @@ final as (
               or (typed.hardship_reason is not null
                   and typed.hardship_reason not in ({{ sql_list(contract_codes('hardship_reason')) }})) then 'unknown_outcome'
         end as reason_code,
-        typed.raw_row
+        {{ raw_columns('collection_actions', 'typed.') }}
     from typed
-    left join key_counts on typed.action_id = key_counts.action_id
+    left join duplicate_keys on typed.action_id = duplicate_keys.action_id
     left join customers on typed.customer_id = customers.customer_id
+),
+
+final as (
+    select
+        action_id,
+        customer_id,
+        action_date,
+        channel,
+        outcome,
+        hardship_reason,
+        promised_amount,
+        promised_date,
+        reason_code,
+        -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
+        case when reason_code is not null then {{ raw_row_text('collection_actions', 'raw__') }} end as raw_row
+    from checked
 )
 
 select * from final

@@ -20,7 +20,7 @@ cleaned as (
         {{ clean_text('total_debt') }} as total_debt_text,
         {{ clean_text('is_key_account') }} as is_key_account_text,
         {{ clean_text('created_date') }} as created_date_text,
-        {{ raw_row_text('customers') }} as raw_row
+        {{ raw_columns('customers') }}
     from raw
 ),
 
@@ -35,14 +35,21 @@ typed as (
     from cleaned
 ),
 
-key_counts as (
-    select customer_id, count(*) as key_rows
-    from typed
+-- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
+-- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+duplicate_keys as (
+    select customer_id
+    from (
+        select
+            {{ clean_text('customer_id') }} as customer_id
+        from ({{ raw_source('customers') }}) as raw_keys
+    ) as delivered_keys
     where customer_id is not null
     group by customer_id
+    having count(*) > 1
 ),
 
-final as (
+checked as (
     select
         typed.customer_id,
         typed.customer_name,
@@ -59,7 +66,7 @@ final as (
         typed.created_date,
         case
             when typed.customer_id is null then 'null_key'
-            when key_counts.key_rows > 1 then 'duplicate_key'
+            when duplicate_keys.customer_id is not null then 'duplicate_key'
             when typed.customer_name is null then 'missing_required'
             when typed.created_date_text is not null and typed.created_date is null then 'invalid_date'
             when (typed.credit_limit_text is not null and typed.credit_limit is null)
@@ -70,9 +77,30 @@ final as (
             when typed.customer_type is not null
              and typed.customer_type not in ({{ sql_list(contract_codes('customer_type')) }}) then 'invalid_code'
         end as reason_code,
-        typed.raw_row
+        {{ raw_columns('customers', 'typed.') }}
     from typed
-    left join key_counts on typed.customer_id = key_counts.customer_id
+    left join duplicate_keys on typed.customer_id = duplicate_keys.customer_id
+),
+
+final as (
+    select
+        customer_id,
+        customer_name,
+        customer_type,
+        region,
+        phone,
+        email,
+        contact_person,
+        account_manager,
+        credit_limit,
+        annual_income,
+        total_debt,
+        is_key_account,
+        created_date,
+        reason_code,
+        -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
+        case when reason_code is not null then {{ raw_row_text('customers', 'raw__') }} end as raw_row
+    from checked
 )
 
 select * from final

@@ -10,7 +10,7 @@ cleaned as (
         upper({{ clean_text('currency') }}) as currency,
         {{ clean_text('rate_date') }} as rate_date_text,
         {{ clean_text('rate_to_base') }} as rate_to_base_text,
-        {{ raw_row_text('fx_rates') }} as raw_row
+        {{ raw_columns('fx_rates') }}
     from raw
 ),
 
@@ -22,32 +22,52 @@ typed as (
     from cleaned
 ),
 
-key_counts as (
-    select currency, rate_date_text, count(*) as key_rows
-    from typed
+-- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
+-- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+duplicate_keys as (
+    select currency, rate_date_text
+    from (
+        select
+            upper({{ clean_text('currency') }}) as currency,
+            {{ clean_text('rate_date') }} as rate_date_text
+        from ({{ raw_source('fx_rates') }}) as raw_keys
+    ) as delivered_keys
     where currency is not null and rate_date_text is not null
     group by currency, rate_date_text
+    having count(*) > 1
 ),
 
-final as (
+checked as (
     select
         typed.currency,
         typed.rate_date,
         typed.rate_to_base,
         case
             when typed.currency is null or typed.rate_date_text is null then 'null_key'
-            when key_counts.key_rows > 1 then 'duplicate_key'
+            when duplicate_keys.currency is not null then 'duplicate_key'
             when typed.rate_to_base_text is null then 'missing_required'
             when typed.rate_date is null then 'invalid_date'
             when typed.rate_to_base is null then 'invalid_amount'
             when typed.rate_to_base <= 0 then 'non_positive_amount'
         end as reason_code,
         concat(coalesce(typed.currency, '<null>'), '@', coalesce(typed.rate_date_text, '<null>')) as record_key,
-        typed.raw_row
+        {{ raw_columns('fx_rates', 'typed.') }}
     from typed
-    left join key_counts
-        on typed.currency = key_counts.currency
-       and typed.rate_date_text = key_counts.rate_date_text
+    left join duplicate_keys
+        on typed.currency = duplicate_keys.currency
+       and typed.rate_date_text = duplicate_keys.rate_date_text
+),
+
+final as (
+    select
+        currency,
+        rate_date,
+        rate_to_base,
+        reason_code,
+        record_key,
+        -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
+        case when reason_code is not null then {{ raw_row_text('fx_rates', 'raw__') }} end as raw_row
+    from checked
 )
 
 select * from final

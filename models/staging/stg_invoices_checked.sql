@@ -21,7 +21,7 @@ cleaned as (
         coalesce(upper({{ clean_text('currency') }}), '{{ var("base_currency") }}') as currency,
         coalesce({{ clean_code('document_type') }}, 'invoice') as document_type,
         coalesce({{ clean_code('status') }}, 'posted') as status,
-        {{ raw_row_text('invoices') }} as raw_row
+        {{ raw_columns('invoices') }}
     from raw
 ),
 
@@ -34,14 +34,21 @@ typed as (
     from cleaned
 ),
 
-key_counts as (
-    select invoice_id, count(*) as key_rows
-    from typed
+-- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
+-- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+duplicate_keys as (
+    select invoice_id
+    from (
+        select
+            {{ clean_text('invoice_id') }} as invoice_id
+        from ({{ raw_source('invoices') }}) as raw_keys
+    ) as delivered_keys
     where invoice_id is not null
     group by invoice_id
+    having count(*) > 1
 ),
 
-final as (
+checked as (
     select
         typed.invoice_id,
         typed.customer_id,
@@ -59,7 +66,7 @@ final as (
             as decimal(18, 2)) as amount_base,
         case
             when typed.invoice_id is null then 'null_key'
-            when key_counts.key_rows > 1 then 'duplicate_key'
+            when duplicate_keys.invoice_id is not null then 'duplicate_key'
             when typed.customer_id is null or typed.invoice_date_text is null
               or typed.due_date_text is null or typed.amount_text is null then 'missing_required'
             when typed.invoice_date is null or typed.due_date is null then 'invalid_date'
@@ -72,14 +79,34 @@ final as (
             when typed.currency <> '{{ var("base_currency") }}' and known_currencies.currency is null then 'unknown_currency'
             when typed.currency <> '{{ var("base_currency") }}' and fx_daily.rate_to_base is null then 'missing_fx_rate'
         end as reason_code,
-        typed.raw_row
+        {{ raw_columns('invoices', 'typed.') }}
     from typed
-    left join key_counts on typed.invoice_id = key_counts.invoice_id
+    left join duplicate_keys on typed.invoice_id = duplicate_keys.invoice_id
     left join customers on typed.customer_id = customers.customer_id
     left join known_currencies on typed.currency = known_currencies.currency
     left join fx_daily
         on typed.currency = fx_daily.currency
        and typed.invoice_date = fx_daily.rate_day
+),
+
+final as (
+    select
+        invoice_id,
+        customer_id,
+        invoice_date,
+        due_date,
+        amount,
+        currency,
+        document_type,
+        status,
+        is_void,
+        is_credit_note,
+        fx_rate_to_base,
+        amount_base,
+        reason_code,
+        -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
+        case when reason_code is not null then {{ raw_row_text('invoices', 'raw__') }} end as raw_row
+    from checked
 )
 
 select * from final

@@ -22,7 +22,7 @@ cleaned as (
         {{ clean_text('amount') }} as amount_text,
         coalesce(upper({{ clean_text('currency') }}), '{{ var("base_currency") }}') as currency,
         {{ clean_code('method') }} as method,
-        {{ raw_row_text('payments') }} as raw_row
+        {{ raw_columns('payments') }}
     from raw
 ),
 
@@ -34,14 +34,21 @@ typed as (
     from cleaned
 ),
 
-key_counts as (
-    select payment_id, count(*) as key_rows
-    from typed
+-- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
+-- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+duplicate_keys as (
+    select payment_id
+    from (
+        select
+            {{ clean_text('payment_id') }} as payment_id
+        from ({{ raw_source('payments') }}) as raw_keys
+    ) as delivered_keys
     where payment_id is not null
     group by payment_id
+    having count(*) > 1
 ),
 
-final as (
+checked as (
     select
         typed.payment_id,
         typed.customer_id,
@@ -56,7 +63,7 @@ final as (
             as decimal(18, 2)) as amount_base,
         case
             when typed.payment_id is null then 'null_key'
-            when key_counts.key_rows > 1 then 'duplicate_key'
+            when duplicate_keys.payment_id is not null then 'duplicate_key'
             when typed.customer_id is null or typed.payment_date_text is null
               or typed.amount_text is null then 'missing_required'
             when typed.payment_date is null then 'invalid_date'
@@ -68,15 +75,32 @@ final as (
             when typed.currency <> '{{ var("base_currency") }}' and known_currencies.currency is null then 'unknown_currency'
             when typed.currency <> '{{ var("base_currency") }}' and fx_daily.rate_to_base is null then 'missing_fx_rate'
         end as reason_code,
-        typed.raw_row
+        {{ raw_columns('payments', 'typed.') }}
     from typed
-    left join key_counts on typed.payment_id = key_counts.payment_id
+    left join duplicate_keys on typed.payment_id = duplicate_keys.payment_id
     left join customers on typed.customer_id = customers.customer_id
     left join invoices on typed.invoice_id = invoices.invoice_id
     left join known_currencies on typed.currency = known_currencies.currency
     left join fx_daily
         on typed.currency = fx_daily.currency
        and typed.payment_date = fx_daily.rate_day
+),
+
+final as (
+    select
+        payment_id,
+        customer_id,
+        invoice_id,
+        payment_date,
+        amount,
+        currency,
+        method,
+        fx_rate_to_base,
+        amount_base,
+        reason_code,
+        -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
+        case when reason_code is not null then {{ raw_row_text('payments', 'raw__') }} end as raw_row
+    from checked
 )
 
 select * from final

@@ -3,6 +3,7 @@
 -- depends_on: {{ ref('aging_buckets') }}
 -- depends_on: {{ ref('stg_invoices') }}
 -- depends_on: {{ ref('stg_payments') }}
+-- depends_on: {{ ref('int_as_of_date') }}
 
 {#-
     Incremental rule (docs/decisions.md): a customer's history depends only on its own documents, so a run
@@ -27,7 +28,7 @@ with
 
 snapshot_dates as (select * from {{ ref('int_snapshot_dates') }}),
 
-as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
+snapshot_days as (select * from {{ ref('int_snapshot_days') }}),
 
 invoices as (select * from {{ ref('fct_invoices') }}),
 
@@ -35,11 +36,15 @@ allocation as (select * from {{ ref('int_payment_allocation') }}),
 
 fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
 
+-- one past the last snapshot: the end of the span of an invoice still open at the as-of date
+past_last as (select max(snapshot_seq) + 1 as snapshot_seq from snapshot_dates),
+
 -- the snapshot dates this run computes for every customer: all of them on a full build, the new ones on an
 -- incremental run; and the customers whose every snapshot is recomputed (incremental runs only)
 dates_to_build as (
     select
         snapshot_dates.snapshot_date,
+        snapshot_dates.snapshot_seq,
         snapshot_dates.is_month_end,
         snapshot_dates.is_week_end,
         {%- if is_incremental() %}
@@ -61,51 +66,97 @@ restated_customers as (
     {%- endif %}
 ),
 
--- invoices issued and not yet settled at each snapshot date: every invoice at the new dates, and the
--- restated customers' invoices at the other dates
-open_at_snapshot as (
-    {%- for part in (['new_dates', 'restated'] if is_incremental() else ['new_dates']) %}
-    {{ 'union all' if not loop.first }}
+-- each invoice's span of snapshots, as sequence numbers found by equality joins: open from the first
+-- snapshot on or after its invoice date up to (not including) the first one on or after its settled date;
+-- nothing is applied to it at the snapshots before the first one on or after its first allocation
+invoice_spans as (
     select
         invoices.invoice_id,
         invoices.customer_id,
         invoices.currency,
         invoices.due_date,
         invoices.amount,
-        dates_to_build.snapshot_date,
-        dates_to_build.is_month_end,
-        dates_to_build.is_week_end
+        issued.next_snapshot_seq as first_seq,
+        coalesce(settled.next_snapshot_seq, past_last.snapshot_seq) as end_seq,
+        coalesce(first_paid.next_snapshot_seq, past_last.snapshot_seq) as first_paid_seq
     from invoices
-    {%- if part == 'restated' %}
-    inner join restated_customers on invoices.customer_id = restated_customers.customer_id
-    {%- endif %}
+    cross join past_last
+    inner join snapshot_days as issued on invoices.invoice_date = issued.calendar_day
+    left join snapshot_days as settled on invoices.settled_date = settled.calendar_day
+    left join snapshot_days as first_paid on invoices.first_allocation_date = first_paid.calendar_day
+),
+
+-- every distinct span with the snapshot dates in it: small (at most snapshots^3 / 6 rows), so joining the
+-- invoices to it is an equality join, streaming, however many invoices there are
+span_dates as (
+    select
+        spans.first_seq,
+        spans.end_seq,
+        dates_to_build.snapshot_date,
+        dates_to_build.snapshot_seq,
+        dates_to_build.is_month_end,
+        dates_to_build.is_week_end,
+        dates_to_build.is_new_date
+    from (select distinct first_seq, end_seq from invoice_spans where first_seq < end_seq) as spans
     inner join dates_to_build
-        on invoices.invoice_date <= dates_to_build.snapshot_date
-       and (invoices.settled_date is null or invoices.settled_date > dates_to_build.snapshot_date)
-    where {{ 'dates_to_build.is_new_date' if part == 'new_dates' else 'not dates_to_build.is_new_date' }}
+        on dates_to_build.snapshot_seq >= spans.first_seq
+       and dates_to_build.snapshot_seq < spans.end_seq
+),
+
+-- invoices issued and not yet settled at each snapshot date: every invoice at the new dates, and the
+-- restated customers' invoices at the other dates
+open_at_snapshot as (
+    {%- for part in (['new_dates', 'restated'] if is_incremental() else ['new_dates']) %}
+    {{ 'union all' if not loop.first }}
+    select
+        invoice_spans.invoice_id,
+        invoice_spans.customer_id,
+        invoice_spans.currency,
+        invoice_spans.due_date,
+        invoice_spans.amount,
+        span_dates.snapshot_date,
+        span_dates.snapshot_seq,
+        span_dates.is_month_end,
+        span_dates.is_week_end
+    from invoice_spans
+    {%- if part == 'restated' %}
+    inner join restated_customers on invoice_spans.customer_id = restated_customers.customer_id
+    {%- endif %}
+    inner join span_dates
+        on invoice_spans.first_seq = span_dates.first_seq
+       and invoice_spans.end_seq = span_dates.end_seq
+    where {{ 'span_dates.is_new_date' if part == 'new_dates' else 'not span_dates.is_new_date' }}
     {%- endfor %}
 ),
 
-paid_by_snapshot as (
+-- what was applied by each snapshot date to an invoice still open then, for the few snapshots between an
+-- invoice's first allocation and its settlement (partly paid invoices); every other open snapshot owes the
+-- whole amount. Kept apart so the large open_at_snapshot is read once, streaming
+partly_paid as (
     select
-        open_at_snapshot.invoice_id,
-        open_at_snapshot.snapshot_date,
+        invoice_spans.invoice_id,
+        span_dates.snapshot_seq,
         sum(allocation.allocated_amount) as paid_amount
-    from open_at_snapshot
+    from invoice_spans
+    inner join span_dates
+        on invoice_spans.first_seq = span_dates.first_seq
+       and invoice_spans.end_seq = span_dates.end_seq
     inner join allocation
-        on open_at_snapshot.invoice_id = allocation.invoice_id
-       and allocation.allocation_date <= open_at_snapshot.snapshot_date
-    group by open_at_snapshot.invoice_id, open_at_snapshot.snapshot_date
+        on invoice_spans.invoice_id = allocation.invoice_id
+       and allocation.allocation_date <= span_dates.snapshot_date
+    where invoice_spans.first_paid_seq < invoice_spans.end_seq
+      and span_dates.snapshot_seq >= invoice_spans.first_paid_seq
+    group by invoice_spans.invoice_id, span_dates.snapshot_seq
 ),
 
 invoice_state as (
     select
         open_at_snapshot.*,
-        cast(open_at_snapshot.amount - coalesce(paid_by_snapshot.paid_amount, 0) as decimal(18, 2)) as outstanding_amount
+        cast(open_at_snapshot.amount - coalesce(partly_paid.paid_amount, 0) as decimal(18, 2)) as outstanding_amount
     from open_at_snapshot
-    left join paid_by_snapshot
-        on open_at_snapshot.invoice_id = paid_by_snapshot.invoice_id
-       and open_at_snapshot.snapshot_date = paid_by_snapshot.snapshot_date
+    left join partly_paid
+        on open_at_snapshot.invoice_id = partly_paid.invoice_id
+       and open_at_snapshot.snapshot_seq = partly_paid.snapshot_seq
 ),
 
 invoice_state_base as (

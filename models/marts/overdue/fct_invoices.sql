@@ -16,6 +16,7 @@ paid as (
     select
         invoice_id,
         sum(allocated_amount) as paid_amount,
+        min(allocation_date) as first_allocation_date,
         max(allocation_date) as last_allocation_date
     from allocation
     group by invoice_id
@@ -32,6 +33,7 @@ settled as (
         invoices.amount_base,
         cast(coalesce(paid.paid_amount, 0) as decimal(18, 2)) as paid_amount,
         cast(invoices.amount - coalesce(paid.paid_amount, 0) as decimal(18, 2)) as outstanding_amount,
+        paid.first_allocation_date,
         case when invoices.amount - coalesce(paid.paid_amount, 0) <= 0 then paid.last_allocation_date end as settled_date,
         as_of.as_of_date
     from invoices
@@ -65,6 +67,7 @@ final as (
         as_of_date,
         invoice_date,
         due_date,
+        first_allocation_date,
         settled_date,
         -- amounts (document currency)
         currency,
