@@ -50,9 +50,8 @@ final as (
         cast(coalesce(credit_used.credit_applied, 0) as decimal(18, 2)) as credit_applied,
         cast(credit_received.credit_received - coalesce(credit_used.credit_applied, 0) as decimal(18, 2))
             as unapplied_credit,
-        cast(round((credit_received.credit_received - coalesce(credit_used.credit_applied, 0))
-            * case when credit_received.currency = '{{ var("base_currency") }}' then 1 else fx_as_of.rate_to_base end, 2)
-            as decimal(18, 2)) as unapplied_credit_base
+        {{ amount_to_base('(credit_received.credit_received - coalesce(credit_used.credit_applied, 0))',
+                          'credit_received.currency', 'fx_as_of.rate_to_base') }} as unapplied_credit_base
     from credit_received
     cross join as_of
     left join credit_used

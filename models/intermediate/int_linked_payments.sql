@@ -50,8 +50,7 @@ candidates as (
         -- a payment in another currency than its invoice converts at the payment date's rates:
         -- payment -> base (exact decimal product) -> invoice currency
         payments_as_of.amount * payments_as_of.fx_rate_to_base as payment_base_exact,
-        case when payable_invoices.invoice_currency = '{{ var("base_currency") }}' then 1
-             else invoice_fx.rate_to_base end as invoice_rate_to_base,
+        {{ rate_to_base('payable_invoices.invoice_currency', 'invoice_fx.rate_to_base') }} as invoice_rate_to_base,
         payable_invoices.invoice_id is not null
             and (payments_as_of.currency = payable_invoices.invoice_currency
                  or payable_invoices.invoice_currency = '{{ var("base_currency") }}'

@@ -60,10 +60,8 @@ checked as (
         typed.status,
         typed.status = 'void' as is_void,
         typed.document_type = 'credit_note' as is_credit_note,
-        case when typed.currency = '{{ var("base_currency") }}' then 1 else fx_daily.rate_to_base end as fx_rate_to_base,
-        cast(round(typed.amount
-            * case when typed.currency = '{{ var("base_currency") }}' then 1 else fx_daily.rate_to_base end, 2)
-            as decimal(18, 2)) as amount_base,
+        {{ rate_to_base('typed.currency', 'fx_daily.rate_to_base') }} as fx_rate_to_base,
+        {{ amount_to_base('typed.amount', 'typed.currency', 'fx_daily.rate_to_base') }} as amount_base,
         case
             when typed.invoice_id is null then 'null_key'
             when duplicate_keys.invoice_id is not null then 'duplicate_key'

@@ -57,10 +57,8 @@ checked as (
         typed.amount,
         typed.currency,
         typed.method,
-        case when typed.currency = '{{ var("base_currency") }}' then 1 else fx_daily.rate_to_base end as fx_rate_to_base,
-        cast(round(typed.amount
-            * case when typed.currency = '{{ var("base_currency") }}' then 1 else fx_daily.rate_to_base end, 2)
-            as decimal(18, 2)) as amount_base,
+        {{ rate_to_base('typed.currency', 'fx_daily.rate_to_base') }} as fx_rate_to_base,
+        {{ amount_to_base('typed.amount', 'typed.currency', 'fx_daily.rate_to_base') }} as amount_base,
         case
             when typed.payment_id is null then 'null_key'
             when duplicate_keys.payment_id is not null then 'duplicate_key'

@@ -165,9 +165,8 @@ invoice_state_base as (
         invoice_state.snapshot_date,
         invoice_state.is_month_end,
         invoice_state.is_week_end,
-        cast(round(invoice_state.outstanding_amount
-            * case when invoice_state.currency = '{{ var("base_currency") }}' then 1 else fx.rate_to_base end, 2)
-            as decimal(18, 2)) as outstanding_base,
+        {{ amount_to_base('invoice_state.outstanding_amount', 'invoice_state.currency', 'fx.rate_to_base') }}
+            as outstanding_base,
         {{ days_past_due('invoice_state.due_date', 'invoice_state.snapshot_date', 'invoice_state.outstanding_amount') }}
             as days_past_due
     from invoice_state

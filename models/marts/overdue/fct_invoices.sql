@@ -48,9 +48,8 @@ revalued as (
     select
         settled.*,
         -- what is still unpaid converts at the as-of date's rate (revaluation)
-        cast(round(settled.outstanding_amount
-            * case when settled.currency = '{{ var("base_currency") }}' then 1 else fx_as_of.rate_to_base end, 2)
-            as decimal(18, 2)) as outstanding_base,
+        {{ amount_to_base('settled.outstanding_amount', 'settled.currency', 'fx_as_of.rate_to_base') }}
+            as outstanding_base,
         {{ days_past_due('settled.due_date', 'settled.as_of_date', 'settled.outstanding_amount') }} as days_past_due
     from settled
     left join fx_daily as fx_as_of

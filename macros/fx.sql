@@ -1,0 +1,10 @@
+{#- The rate that converts an amount in `currency_expr` to the base currency (var base_currency): 1 for the base
+    currency itself, else `rate_expr` (a rate_to_base joined from stg_fx_rates_daily on currency and day). -#}
+{% macro rate_to_base(currency_expr, rate_expr) -%}
+    case when {{ currency_expr }} = '{{ var("base_currency") }}' then 1 else {{ rate_expr }} end
+{%- endmacro %}
+
+{#- An amount in `currency_expr` converted to the base currency, rounded half up to the cent. -#}
+{% macro amount_to_base(amount_expr, currency_expr, rate_expr) -%}
+    cast(round({{ amount_expr }} * {{ rate_to_base(currency_expr, rate_expr) }}, 2) as decimal(18, 2))
+{%- endmacro %}
