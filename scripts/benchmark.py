@@ -39,7 +39,19 @@ def main() -> int:
     parser.add_argument("--skip", default="", help="steps not to measure: incremental, validate_marts, export")
     parser.add_argument("--append", action="store_true",
                         help="keep the scales already in --out (a scale measured again replaces its entry)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="measure nothing: write --chart and --markdown again from the results in --out "
+                             "(after editing bench/analysis.md)")
     args = parser.parse_args()
+
+    if args.render_only:
+        payload = json.loads(args.out.read_text())
+        chart_svg([scale_from_json(s) for s in payload["scales"]], args.chart)
+        markdown_path = args.markdown or pathlib.Path("docs/benchmarks.md")
+        chart_ref = os.path.relpath(args.chart.resolve(), markdown_path.resolve().parent)
+        markdown_path.write_text(markdown(payload, chart_ref), encoding="utf-8")
+        print(f"wrote {markdown_path} and {args.chart} from {args.out}")
+        return 0
 
     scales = [int(s) for s in args.customers.split(",") if s.strip()]
     work = args.work_dir or pathlib.Path(tempfile.mkdtemp(prefix="arrears_bench_"))
