@@ -193,6 +193,11 @@ def contract_folders(draw, min_customers: int = 1, max_customers: int = 200) -> 
                     "updated_at": f"{AS_OF.isoformat()}T00:00:00" if with_updated_at else None,
                 })
 
+    if not invoices:
+        # An empty invoices file is a broken delivery (the raw suite's critical row-count rule, a guard in the
+        # failure policy), not a contract-valid extract: keep one document. Customers without any stay common.
+        invoices.append({"invoice_id": "I_only", "customer_id": customers[0]["customer_id"], "invoice_date": START,
+                         "due_date": START + dt.timedelta(days=30), "amount": _money(draw), "currency": None})
     tables: dict[str, list[dict[str, Any]]] = {"customers": customers, "invoices": invoices, "payments": payments}
     if actions_present:
         tables["collection_actions"] = actions
