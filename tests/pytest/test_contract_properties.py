@@ -9,7 +9,7 @@ optional columns empty or absent, optional tables absent, every allowed value, C
     with 0 <= paid <= amount per document, and unapplied credit never negative,
   - every boolean column of every mart (found through information_schema) is true or false, never null.
 
-Examples: env ARREARS_PROPERTY_EXAMPLES (default 3 in CI, derandomized so CI is reproducible); a longer
+Examples: env ARREARS_PROPERTY_EXAMPLES (default 2 in CI, derandomized so CI is reproducible); a longer
 mode is e.g. ARREARS_PROPERTY_EXAMPLES=200. The number run is printed.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import contract_strategies as cs  # noqa: E402
 from helpers import ROOT, query  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ARREARS_PROPERTY_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("ARREARS_PROPERTY_EXAMPLES", "2"))
 PYTHON = ROOT / ".venv" / "bin" / "python"
 _RUN = Counter()
 
