@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     seeds/aging_buckets.csv covers every DPD exactly once: ordered by bucket_order, the first bucket starts at 0 days,
     each next bucket starts the day after the previous one ends, max >= min, and only the last bucket is open-ended.

@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     Totals agree across the overdue facts (base currency, to the cent):
       1. sum(fct_customer_aging.outstanding_base) = sum(fct_invoices.outstanding_base), and per customer too;

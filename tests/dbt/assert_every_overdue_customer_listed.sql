@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     Every customer overdue in fct_customer_aging (is_overdue) is on the overdue list exactly once - in
     mart_overdue_customers with exactly one type, non-empty reason codes that all belong to that type's evidence

@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     The history's snapshot at the as-of date equals today's customer aging: same customers with something unpaid,
     same outstanding, past-due and overdue amounts (base currency, to the cent), DPD and open invoice count.

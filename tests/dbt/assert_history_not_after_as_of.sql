@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     The history stands on the as-of date: int_as_of_date has exactly one row; no snapshot in int_snapshot_dates or
     fct_customer_aging_history is after the as-of date; the latest month-end snapshot is on or before the as-of date

@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     Per invoice, in the document currency, to the cent: amount = paid_amount + outstanding_amount.
     If this fails, fct_invoices reports a paid or unpaid figure that does not add up to what was invoiced (an

@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     Money conservation per customer and currency, to the cent, as of the as-of date (document currency):
       1. invoiced = allocated + outstanding:   sum(fct_invoices.amount)

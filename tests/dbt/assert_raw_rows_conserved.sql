@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     Conservation of rows, per contract table: every raw input row appears exactly once in stg_<table>_checked,
     and raw rows = staged rows (stg_<table>) + quarantined rows (stg_quarantine).

@@ -1,3 +1,4 @@
+{{ config(severity='error') }}
 /*
     The strategy playbook is complete: seeds/strategy_catalog.csv has a strategy for every list (temporary, chronic,
     stubborn, watch) x risk band (low, medium, high), and every strategy has steps in seeds/strategy_steps.csv
