@@ -186,12 +186,13 @@ combined as (
         customers.annual_income,
         customers.debt_to_income,
         patterns.recent_partial_share,
-        patterns.is_partial_payer,
-        patterns.is_paying_less,
-        patterns.is_cadence_slowed,
-        patterns.is_days_to_pay_up,
-        patterns.is_payment_stopped,
-        patterns.has_pattern_change
+        -- a customer without a payment-pattern row (no payments to compare) shows no pattern change
+        coalesce(patterns.is_partial_payer, false) as is_partial_payer,
+        coalesce(patterns.is_paying_less, false) as is_paying_less,
+        coalesce(patterns.is_cadence_slowed, false) as is_cadence_slowed,
+        coalesce(patterns.is_days_to_pay_up, false) as is_days_to_pay_up,
+        coalesce(patterns.is_payment_stopped, false) as is_payment_stopped,
+        coalesce(patterns.has_pattern_change, false) as has_pattern_change
     from aging
     inner join evidence_window on aging.customer_id = evidence_window.customer_id
     inner join customers on aging.customer_id = customers.customer_id
@@ -203,9 +204,11 @@ combined as (
     left join payments_since_dispute on aging.customer_id = payments_since_dispute.customer_id
 ),
 
+-- every flag is true or false, never null: each states (in the YAML) what missing data means for it
 final as (
     select
         combined.*,
+        contact_count > 0 as has_contact_history,
         -- temporary: a good payer hit by a one-off shock
         coalesce(settled_invoice_count >= {{ var('good_history_min_invoices') }}
                  and on_time_share >= {{ var('good_history_on_time_share') }}, false) as ev_good_history,
@@ -217,20 +220,23 @@ final as (
         coalesce(debt_to_income <= {{ var('healthy_debt_to_income') }}, false) as ev_healthy_debt,
         -- chronic: the customer's own finances are weak
         prior_overdue_episodes >= {{ var('repeated_episodes_min') }} as ev_repeated_episodes,
-        coalesce(is_partial_payer, false) as ev_partial_payments,
-        coalesce(is_paying_less, false) as ev_paid_ratio_falling,
-        coalesce(is_cadence_slowed or is_days_to_pay_up, false) as ev_cadence_slowing,
+        is_partial_payer as ev_partial_payments,
+        is_paying_less as ev_paid_ratio_falling,
+        is_cadence_slowed or is_days_to_pay_up as ev_cadence_slowing,
         coalesce(debt_to_income >= {{ var('high_debt_to_income') }}, false) as ev_high_debt,
         coalesce(credit_utilisation >= {{ var('high_utilisation') }}, false) as ev_high_utilisation,
-        (annual_income is null
-         or (customer_type = 'business' and annual_income < {{ var('low_income_business') }})
-         or (coalesce(customer_type, 'individual') <> 'business' and annual_income < {{ var('low_income_individual') }}))
-            as ev_low_or_missing_income,
+        -- an empty customer_type is judged against the individual threshold (the lower one)
+        case
+            when annual_income is null then true
+            when coalesce(customer_type, 'individual') = 'business'
+                then annual_income < {{ var('low_income_business') }}
+            else annual_income < {{ var('low_income_individual') }}
+        end as ev_low_or_missing_income,
         lasting_hardship_count > 0 as ev_lasting_hardship,
         coalesce(settled_invoice_count >= {{ var('good_history_min_invoices') }}
                  and on_time_share < {{ var('poor_history_on_time_share') }}, false) as ev_poor_history,
         -- stubborn: will not pay whatever is done
-        days_past_due >= {{ var('long_dpd_days') }} as ev_long_dpd,
+        coalesce(days_past_due >= {{ var('long_dpd_days') }}, false) as ev_long_dpd,
         coalesce(days_since_last_payment >= {{ var('no_payment_days') }}, true) as ev_no_payment_long,
         refusal_count > 0 as ev_refused,
         contact_count >= {{ var('unreachable_min_contacts') }}
