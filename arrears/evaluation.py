@@ -8,6 +8,7 @@ three types; a customer of one of the three types that is not listed counts agai
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,14 @@ import duckdb
 
 TYPES = ("temporary", "chronic", "stubborn")
 TRUE_TYPES = ("good", "temporary", "chronic", "stubborn", "pattern_change")
+
+# The data a company may not have (both are optional in the contract), and the macro-F1 each scenario must reach.
+SCENARIOS = {
+    "all_data": "every table and column the generator writes",
+    "no_contact_log": "collection_actions removed (the contact log is optional)",
+    "no_income_debt": "customers.annual_income and customers.total_debt left empty",
+}
+TYPE_F1_TARGETS = {"all_data": 0.95, "no_contact_log": 0.85, "no_income_debt": 0.90}
 
 
 @dataclass
@@ -81,3 +90,54 @@ def format_report(ev: Evaluation) -> str:
 def write_json(ev: Evaluation, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(ev.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _sql_text(value: str) -> str:
+    """A SQL string literal (single quotes doubled): paths with an apostrophe stay one literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def derive_scenario(raw_dir: Path, scenario: str, dest: Path) -> Path:
+    """Copy the contract folder `raw_dir` to `dest` with the data of `scenario` taken away; return `dest`.
+
+    `no_contact_log` deletes the collection_actions files; `no_income_debt` empties annual_income and total_debt in
+    customers (CSV cells become empty, Parquet values null, the columns stay). `all_data` returns `raw_dir` itself.
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+    if scenario == "all_data":
+        return raw_dir
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(raw_dir, dest)
+    if scenario == "no_contact_log":
+        for f in dest.glob("collection_actions*"):
+            f.unlink() if f.is_file() else shutil.rmtree(f)
+        return dest
+    files = [f for f in dest.glob("customers*") if f.suffix in (".csv", ".parquet")]
+    if not files:
+        raise FileNotFoundError(f"no customers file in {raw_dir}")
+    with duckdb.connect() as con:
+        for f in files:
+            tmp = f.with_name(f.name + ".tmp")
+            if f.suffix == ".csv":
+                con.execute(f"copy (select * replace (null as annual_income, null as total_debt) "
+                            f"from read_csv({_sql_text(str(f))}, all_varchar = true, header = true)) "
+                            f"to {_sql_text(str(tmp))} (format csv, header true)")
+            else:
+                con.execute(f"copy (select * replace (cast(null as decimal(18, 2)) as annual_income, "
+                            f"cast(null as decimal(18, 2)) as total_debt) from read_parquet({_sql_text(str(f))})) "
+                            f"to {_sql_text(str(tmp))} (format parquet)")
+            tmp.replace(f)
+    return dest
+
+
+def format_scenario_summary(results: dict[str, Evaluation]) -> str:
+    """One line per scenario: macro-F1, per-type F1 and the target it must reach."""
+    lines = [f"{'scenario':16}{'macro-F1':>10}{'target':>8}  " + "".join(f"{t:>11}" for t in TYPES) + "  met"]
+    for name, ev in results.items():
+        target = TYPE_F1_TARGETS.get(name, 0.0)
+        lines.append(f"{name:16}{ev.macro_f1:>10.3f}{target:>8.2f}  "
+                     + "".join(f"{ev.per_type[t]['f1']:>11.3f}" for t in TYPES)
+                     + ("  yes" if ev.macro_f1 >= target else "  NO"))
+    return "\n".join(lines)

@@ -233,6 +233,8 @@ final as (
             else annual_income < {{ var('low_income_individual') }}
         end as ev_low_or_missing_income,
         lasting_hardship_count > 0 as ev_lasting_hardship,
+        coalesce(spell_days >= {{ var('long_spell_days') }}
+                 and days_since_last_payment < {{ var('no_payment_days') }}, false) as ev_paying_through_long_spell,
         coalesce(settled_invoice_count >= {{ var('good_history_min_invoices') }}
                  and on_time_share < {{ var('poor_history_on_time_share') }}, false) as ev_poor_history,
         -- stubborn: will not pay whatever is done
