@@ -258,6 +258,14 @@ def require_marts(con, db: Path, names: Iterable[str]) -> None:
             "(or did not finish) on it; run `make run` or scripts/run_pipeline.py first", EXIT_NO_MARTS)
 
 
+def built_as_of(con) -> dt.date | None:
+    """The as-of date the warehouse was built for (intermediate.int_as_of_date), None when it is not there."""
+    if not relation_exists(con, "intermediate", "int_as_of_date"):
+        return None
+    row = con.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()
+    return row[0] if row else None
+
+
 def mart_as_of_dates(con) -> list[dt.date]:
     return [r[0] for r in con.execute(
         f"select distinct as_of_date from {SOURCE_TABLE} where as_of_date is not null order by 1").fetchall()]
@@ -605,11 +613,16 @@ def run_export(opts: ExportOptions, log: Callable[[str], None] | None = None) ->
     with open_readonly(db) as con:
         require_marts(con, db, ["mart_collection_strategy"])
         dates = mart_as_of_dates(con)
+        built = built_as_of(con)
         as_of = opts.as_of
         if as_of is None:
-            if not dates:
+            if not dates and built is None:
                 raise ExportError(f"{SOURCE_TABLE} in {db} is empty: nothing to export", EXIT_NO_DATA)
-            as_of = dates[-1]
+            as_of = dates[-1] if dates else built
+        if as_of not in dates and as_of == built:
+            # The warehouse was built for this date and nobody needs collection work: empty lists, not an error.
+            if log:
+                log(f"nobody to work on as of {as_of}: the lists are written with their headers only")
         elif as_of not in dates:
             held = ", ".join(d.isoformat() for d in dates) or "none (the mart is empty)"
             raise ExportError(

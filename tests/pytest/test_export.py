@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -407,3 +408,22 @@ def test_help_documents_exit_codes(capsys):
         assert f"  {code}" in out
     for flag in ("--db", "--as-of", "--out", "--format", "--lang", "--mask-pii", "--force"):
         assert flag in out
+
+
+def test_nobody_to_work_on_exports_empty_lists(export_build: Build, tmp_path: Path, capsys):
+    # Would fail if a day with nobody overdue (a valid portfolio) stopped the export instead of writing the lists
+    # with their headers only (found by test_contract_properties credit_notes_only).
+    db = tmp_path / "nobody.duckdb"
+    shutil.copyfile(export_build.db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from marts.mart_collection_strategy")
+    code, err = export_main(capsys, "--db", db, "--out", tmp_path / "out", "--format", "csv")
+    assert code == 0, err
+    folder = tmp_path / "out" / export_build.as_of.isoformat()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    lists = [f for f in manifest["files"] if f["kind"] == "list"]
+    assert lists and all(f["rows"] == 0 for f in lists)
+    for entry in lists:
+        with open(folder / entry["name"], newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+        assert len(rows) == 1 and len(rows[0]) > 3, (entry["name"], rows)  # the header, no customer
