@@ -51,6 +51,10 @@ class RunConfig:
     full_refresh: bool = False
     steps: tuple[str, ...] = STEPS
     threads: int | None = None
+    run_date: dt.date | None = None       # the day the run stands in; None = today
+
+    def effective_run_date(self) -> dt.date:
+        return self.run_date or dt.date.today()
 
     def dbt_vars(self) -> dict[str, str]:
         # risk_scores_dir on every dbt call (not only build_decisions): the same vars keep dbt's partial parsing
@@ -58,6 +62,8 @@ class RunConfig:
                                "risk_scores_dir": str(risk_dir(self.db))}
         if self.as_of is not None:
             out["as_of_date"] = self.as_of.isoformat()
+        # always passed: rows dated after the run date are set aside (future_date) and never move the as-of date
+        out["run_date"] = self.effective_run_date().isoformat()
         return out
 
 
@@ -278,7 +284,11 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
     parser.add_argument("--raw-dir", type=Path, default=default_raw_dir(),
                         help="folder of contract files (<table>.csv or .parquet); default: %(default)s")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                        help="the day the analysis stands on; default: latest invoice or payment date in the data")
+                        help="the day the analysis stands on; default: the latest invoice or payment date on or "
+                        "before the run date (a later date than the run date is a simulation)")
+    parser.add_argument("--run-date", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="the day this run stands in (default: today); invoices, payments and contacts dated "
+                        "after it are set aside as future_date instead of moving the as-of date")
     parser.add_argument("--db", type=Path, default=default_db(),
                         help="DuckDB file users and BI tools open (env ARREARS_DB); the build works beside it "
                         "and replaces it at the publish step; default: %(default)s")
@@ -298,7 +308,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
     if not raw_dir.is_dir():
         parser.error(f"--raw-dir {raw_dir} does not exist")
     return RunConfig(raw_dir=raw_dir, db=args.db.resolve(), out=args.out.resolve(), as_of=args.as_of,
-                     full_refresh=args.full_refresh, steps=steps, threads=args.threads)
+                     full_refresh=args.full_refresh, steps=steps, threads=args.threads, run_date=args.run_date)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

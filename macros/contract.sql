@@ -1,5 +1,5 @@
 {#-
-    The raw input contract (../shared/CONTRACT.md, version 1) as data: for every table its key, its required
+    The raw input contract (../shared/CONTRACT.md, version 2) as data: for every table its key, its required
     and optional columns, and whether the table itself is optional. Staging, the quarantine and the raw
     reader all take the column lists from here, so the contract is written down once.
 -#}
@@ -19,7 +19,7 @@
         'payments': {
             'key': 'payment_id', 'optional_table': false,
             'required': ['payment_id', 'customer_id', 'payment_date', 'amount'],
-            'optional': ['invoice_id', 'currency', 'method'],
+            'optional': ['invoice_id', 'currency', 'method', 'status'],
         },
         'collection_actions': {
             'key': 'action_id', 'optional_table': true,

@@ -6,5 +6,5 @@
 
 {#- An amount in `currency_expr` converted to the base currency, rounded half up to the cent. -#}
 {% macro amount_to_base(amount_expr, currency_expr, rate_expr) -%}
-    cast(round({{ amount_expr }} * {{ rate_to_base(currency_expr, rate_expr) }}, 2) as decimal(18, 2))
+    cast(round({{ amount_expr }} * {{ rate_to_base(currency_expr, rate_expr) }}, 2) as {{ money_type() }})
 {%- endmacro %}

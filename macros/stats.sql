@@ -33,7 +33,7 @@
 {%- endmacro %}
 
 {#-
-    numerator / denominator (decimals) rounded half away from zero to `scale` decimals, as decimal(18, scale),
+    numerator / denominator (decimals) rounded half away from zero to `scale` decimals, as decimal(38, scale),
     exactly, on every engine. DuckDB divides decimals in double precision, so round() of the quotient can land
     on the wrong side of a half (12345.00 / 100000.00 = 0.12345 -> 0.1234); PostgreSQL and Spark keep 6 to 16
     digits and round twice. The quotient rounded by the engine is off by at most one unit; exact decimal
@@ -45,7 +45,7 @@
     {%- set half = '0.' ~ '0' * scale ~ '5' -%}
     {%- set n = 'abs(' ~ numerator ~ ')' -%}
     {%- set d = 'abs(' ~ denominator ~ ')' -%}
-    {%- set rough = 'cast(round(' ~ n ~ ' / ' ~ d ~ ', ' ~ scale ~ ') as decimal(18, ' ~ scale ~ '))' -%}
+    {%- set rough = 'cast(round(' ~ n ~ ' / ' ~ d ~ ', ' ~ scale ~ ') as decimal(38, ' ~ scale ~ '))' -%}
     cast(
         case when ({{ numerator }} < 0) <> ({{ denominator }} < 0) then -1 else 1 end
         * case
@@ -53,5 +53,5 @@
             when {{ n }} < ({{ rough }} - {{ half }}) * {{ d }} then {{ rough }} - {{ unit }}
             else {{ rough }}
         end
-    as decimal(18, {{ scale }}))
+    as decimal(38, {{ scale }}))
 {%- endmacro %}

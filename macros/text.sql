@@ -1,11 +1,26 @@
-{#- Trimmed text, with the empty string read as null (the contract: empty field = null). -#}
+{#- Text trimmed of every kind of blank a spreadsheet or export leaves around a value (space, TAB, CR, LF,
+    no-break space, ideographic space), with the empty string read as null (the contract: empty field = null). -#}
 {% macro clean_text(expr) -%}
-    nullif(trim({{ expr }}), '')
+    nullif(trim(both {{ blank_chars() }} from {{ expr }}), '')
 {%- endmacro %}
 
 {#- Trimmed, lower-cased code. -#}
 {% macro clean_code(expr) -%}
-    lower(nullif(trim({{ expr }}), ''))
+    lower({{ clean_text(expr) }})
+{%- endmacro %}
+
+{#- The blank characters clean_text() trims, as one SQL string expression. -#}
+{% macro blank_chars() -%}
+    {{ return(adapter.dispatch('blank_chars', 'arrears')()) }}
+{%- endmacro %}
+
+{% macro default__blank_chars() -%}
+    concat(' ', chr(9), chr(10), chr(13), chr(160), chr(12288))
+{%- endmacro %}
+
+{#- Spark's chr() takes the code modulo 256: no ideographic space there. -#}
+{% macro spark__blank_chars() -%}
+    concat(' ', chr(9), chr(10), chr(13), chr(160))
 {%- endmacro %}
 
 {#- The raw row as readable text 'col=value | col=value' for the quarantine (kept exactly as delivered), from

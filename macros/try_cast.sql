@@ -16,7 +16,7 @@
     case when {{ expr }} like '____-__-__' then {{ arrears_pg_function('arrears_try_cast_date') }}({{ expr }}) end
 {%- endmacro %}
 
-{% macro try_cast_decimal(expr, precision=18, scale=2) %}
+{% macro try_cast_decimal(expr, precision=38, scale=2) %}
     {{ return(adapter.dispatch('try_cast_decimal', 'arrears')(expr, precision, scale)) }}
 {% endmacro %}
 

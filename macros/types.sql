@@ -8,3 +8,16 @@
 {% macro duckdb__type_float() %}{{ return('double') }}{% endmacro %}
 
 {% macro spark__type_float() %}{{ return('double') }}{% endmacro %}
+
+{#-
+    The type of every money amount (document amounts, base-currency amounts, balances, sums). decimal(38, 2) holds
+    any amount a ledger can hold (up to 10^36) on DuckDB, PostgreSQL and Spark; the contract sets no upper limit,
+    and a decimal(18, 2) overflowed at 10^16 (and its products with a rate at 10^8). Chosen once, here.
+-#}
+{% macro money_type() -%}
+    {{ return(adapter.dispatch('money_type', 'arrears')()) }}
+{%- endmacro %}
+
+{% macro default__money_type() -%}
+    decimal(38, 2)
+{%- endmacro %}

@@ -45,7 +45,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             name="payments", key=("payment_id",), optional_table=False,
             required=("payment_id", "customer_id", "payment_date", "amount"),
-            optional=("invoice_id", "currency", "method"),
+            optional=("invoice_id", "currency", "method", "status"),
             dates=("payment_date",),
             decimals=(("amount", 18, 2),),
         ),

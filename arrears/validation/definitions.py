@@ -232,7 +232,7 @@ def _staging_suites() -> list[Suite]:
         _table_suite(
             "staging.stg_payments", "staging",
             ["payment_id", "customer_id", "invoice_id", "payment_date", "amount", "currency", "fx_rate_to_base",
-             "amount_base"],
+             "amount_base", "status", "is_void"],
             ["payment_id"],
             _keys("rows", ["payment_id"], key_why)
             + _not_null(["customer_id", "payment_date", "amount", "currency", "amount_base"], typed_why)
@@ -240,8 +240,10 @@ def _staging_suites() -> list[Suite]:
                       "Non-positive amounts are quarantined.", column="amount", min_value=0, strict_min=True),
                expect("expect_column_values_to_be_between", "rows", "critical",
                       "Rates are positive; a payment without a rate is quarantined (missing_fx_rate).",
-                      column="fx_rate_to_base", min_value=0, strict_min=True)],
-            "Valid payments (one row per payment_id)."),
+                      column="fx_rate_to_base", min_value=0, strict_min=True),
+               expect("expect_column_values_to_be_in_set", "rows", "critical", "Codes outside the set are quarantined.",
+                      column="status", value_set=list(CODES["status"]))],
+            "Valid payments (one row per payment_id; void payments flagged)."),
         _table_suite(
             "staging.stg_collection_actions", "staging",
             ["action_id", "customer_id", "action_date", "channel", "outcome", "hardship_reason", "promised_amount",

@@ -46,9 +46,9 @@ final as (
         credit_received.customer_id,
         credit_received.currency,
         as_of.as_of_date,
-        cast(credit_received.credit_received as decimal(18, 2)) as credit_received,
-        cast(coalesce(credit_used.credit_applied, 0) as decimal(18, 2)) as credit_applied,
-        cast(credit_received.credit_received - coalesce(credit_used.credit_applied, 0) as decimal(18, 2))
+        cast(credit_received.credit_received as {{ money_type() }}) as credit_received,
+        cast(coalesce(credit_used.credit_applied, 0) as {{ money_type() }}) as credit_applied,
+        cast(credit_received.credit_received - coalesce(credit_used.credit_applied, 0) as {{ money_type() }})
             as unapplied_credit,
         {{ amount_to_base('(credit_received.credit_received - coalesce(credit_used.credit_applied, 0))',
                           'credit_received.currency', 'fx_as_of.rate_to_base') }} as unapplied_credit_base

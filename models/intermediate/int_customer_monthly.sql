@@ -12,7 +12,8 @@ month_ends as (
 
 invoices as (select * from {{ ref('fct_invoices') }}),
 
-payments as (select * from {{ ref('stg_payments') }}),
+-- void (reversed or bounced) payments are ignored downstream
+payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
 actions as (select * from {{ ref('stg_collection_actions') }}),
 
@@ -64,9 +65,9 @@ final as (
         grid.customer_id,
         grid.month_end,
         -- activity in the month
-        cast(coalesce(billed.billed_base, 0) as decimal(18, 2)) as billed_base,
+        cast(coalesce(billed.billed_base, 0) as {{ money_type() }}) as billed_base,
         coalesce(billed.invoice_count, 0) as invoice_count,
-        cast(coalesce(paid.paid_base, 0) as decimal(18, 2)) as paid_base,
+        cast(coalesce(paid.paid_base, 0) as {{ money_type() }}) as paid_base,
         coalesce(paid.payment_count, 0) as payment_count,
         paid.last_payment_date,
         coalesce(contacted.contact_count, 0) as contact_count,
@@ -76,8 +77,8 @@ final as (
         coalesce(contacted.hardship_count, 0) as hardship_count,
         coalesce(contacted.dispute_count, 0) as dispute_count,
         -- state at the month end
-        cast(coalesce(history.outstanding_base, 0) as decimal(18, 2)) as outstanding_base,
-        cast(coalesce(history.overdue_base, 0) as decimal(18, 2)) as overdue_base,
+        cast(coalesce(history.outstanding_base, 0) as {{ money_type() }}) as outstanding_base,
+        cast(coalesce(history.overdue_base, 0) as {{ money_type() }}) as overdue_base,
         coalesce(history.days_past_due, 0) as days_past_due
     from grid
     left join billed on grid.customer_id = billed.customer_id and grid.month_end = billed.month_end

@@ -113,7 +113,7 @@ final as (
         impact_dpd_exact as impact_dpd,
         impact_importance_exact as impact_importance,
         share_of_receivables,
-        cast(at_stake_base as decimal(18, 2)) as at_stake_base
+        cast(at_stake_base as {{ money_type() }}) as at_stake_base
     from scored
 )
 

@@ -7,7 +7,8 @@ as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
 invoices as (select * from {{ ref('stg_invoices') }}),
 
-payments as (select * from {{ ref('stg_payments') }}),
+-- void (reversed or bounced) payments are ignored downstream
+payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
 fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
 
@@ -72,7 +73,7 @@ linked as (
 converted as (
     select
         linked.*,
-        cast(round(payment_base_exact / invoice_rate_to_base, 2) as decimal(18, 2)) as rough_amount
+        cast(round(payment_base_exact / invoice_rate_to_base, 2) as {{ money_type() }}) as rough_amount
     from linked
 ),
 
@@ -90,9 +91,9 @@ converted_exact as (
         case
             when payment_currency = invoice_currency then payment_amount
             when payment_base_exact >= (rough_amount + 0.005) * invoice_rate_to_base
-            then cast(rough_amount + 0.01 as decimal(18, 2))
+            then cast(rough_amount + 0.01 as {{ money_type() }})
             when payment_base_exact < (rough_amount - 0.005) * invoice_rate_to_base
-            then cast(rough_amount - 0.01 as decimal(18, 2))
+            then cast(rough_amount - 0.01 as {{ money_type() }})
             else rough_amount
         end as amount_in_invoice_currency
     from converted
@@ -110,7 +111,7 @@ multi_paid_invoices as (
 linked_running as (
     select
         converted_exact.*,
-        cast(0 as decimal(18, 2)) as paid_before
+        cast(0 as {{ money_type() }}) as paid_before
     from converted_exact
     left join multi_paid_invoices on converted_exact.invoice_id = multi_paid_invoices.invoice_id
     where multi_paid_invoices.invoice_id is null
@@ -137,9 +138,9 @@ linked_applied as (
         invoice_currency as currency,
         amount_in_invoice_currency,
         case
-            when invoice_amount - paid_before <= 0 then cast(0 as decimal(18, 2))
+            when invoice_amount - paid_before <= 0 then cast(0 as {{ money_type() }})
             when amount_in_invoice_currency < invoice_amount - paid_before then amount_in_invoice_currency
-            else cast(invoice_amount - paid_before as decimal(18, 2))
+            else cast(invoice_amount - paid_before as {{ money_type() }})
         end as applied_amount
     from linked_running
 ),
@@ -155,7 +156,7 @@ final as (
         currency,
         amount_in_invoice_currency as payment_amount,
         applied_amount,
-        cast(amount_in_invoice_currency - applied_amount as decimal(18, 2)) as credit_amount
+        cast(amount_in_invoice_currency - applied_amount as {{ money_type() }}) as credit_amount
     from linked_applied
 
     union all
@@ -170,7 +171,7 @@ final as (
         cast(null as date) as invoice_date,
         payment_currency as currency,
         payment_amount,
-        cast(0 as decimal(18, 2)) as applied_amount,
+        cast(0 as {{ money_type() }}) as applied_amount,
         payment_amount as credit_amount
     from candidates
     where not is_linked

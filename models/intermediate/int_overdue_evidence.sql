@@ -18,7 +18,8 @@ patterns as (select * from {{ ref('fct_payment_pattern_changes') }}),
 
 actions as (select * from {{ ref('stg_collection_actions') }}),
 
-payments as (select * from {{ ref('stg_payments') }}),
+-- void (reversed or bounced) payments are ignored downstream
+payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
 current_episode as (
     select customer_id, episode_start_date, peak_days_past_due

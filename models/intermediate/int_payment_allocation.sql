@@ -48,7 +48,7 @@ remainders as (
         open_invoices.currency,
         open_invoices.invoice_date,
         open_invoices.due_date,
-        cast(open_invoices.amount - coalesce(linked_paid.linked_amount, 0) as decimal(18, 2)) as remainder
+        cast(open_invoices.amount - coalesce(linked_paid.linked_amount, 0) as {{ money_type() }}) as remainder
     from open_invoices
     left join linked_paid on open_invoices.invoice_id = linked_paid.invoice_id
 ),
@@ -176,7 +176,7 @@ pool_allocation as (
         credit_axis.source_type,
         credit_axis.source_id,
         credit_axis.credit_date as source_date,
-        cast(segments.position - segments.previous_position as decimal(18, 2)) as allocated_amount,
+        cast(segments.position - segments.previous_position as {{ money_type() }}) as allocated_amount,
         case when credit_axis.credit_date > invoice_axis.invoice_date
              then credit_axis.credit_date else invoice_axis.invoice_date end as allocation_date
     from segments

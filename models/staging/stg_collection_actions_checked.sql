@@ -62,6 +62,7 @@ checked as (
               or typed.channel is null or typed.outcome is null then 'missing_required'
             when typed.action_date is null
               or (typed.promised_date_text is not null and typed.promised_date is null) then 'invalid_date'
+            when typed.action_date > {{ document_cutoff_sql() }} then 'future_date'
             when typed.promised_amount_text is not null and typed.promised_amount is null then 'invalid_amount'
             when typed.promised_amount < 0 then 'negative_value'
             when customers.customer_id is null then 'unknown_customer'

@@ -68,6 +68,7 @@ checked as (
             when typed.customer_id is null or typed.invoice_date_text is null
               or typed.due_date_text is null or typed.amount_text is null then 'missing_required'
             when typed.invoice_date is null or typed.due_date is null then 'invalid_date'
+            when typed.invoice_date > {{ document_cutoff_sql() }} then 'future_date'
             when typed.amount is null then 'invalid_amount'
             when typed.amount <= 0 then 'non_positive_amount'
             when typed.document_type not in ({{ sql_list(contract_codes('document_type')) }})

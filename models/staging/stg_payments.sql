@@ -1,4 +1,4 @@
-/* grain: one row per valid payment (payment_id unique) */
+/* grain: one row per valid payment (payment_id unique); void (reversed or bounced) payments kept and flagged */
 {{ config(materialized='view') }}
 
 with
@@ -15,7 +15,9 @@ final as (
         currency,
         fx_rate_to_base,
         amount_base,
-        method
+        method,
+        status,
+        is_void
     from checked
     where reason_code is null
 )

@@ -22,6 +22,7 @@ cleaned as (
         {{ clean_text('amount') }} as amount_text,
         coalesce(upper({{ clean_text('currency') }}), '{{ var("base_currency") }}') as currency,
         {{ clean_code('method') }} as method,
+        coalesce({{ clean_code('status') }}, 'posted') as status,
         {{ raw_columns('payments') }}
     from raw
 ),
@@ -57,6 +58,8 @@ checked as (
         typed.amount,
         typed.currency,
         typed.method,
+        typed.status,
+        typed.status = 'void' as is_void,
         {{ rate_to_base('typed.currency', 'fx_daily.rate_to_base') }} as fx_rate_to_base,
         {{ amount_to_base('typed.amount', 'typed.currency', 'fx_daily.rate_to_base') }} as amount_base,
         case
@@ -65,8 +68,10 @@ checked as (
             when typed.customer_id is null or typed.payment_date_text is null
               or typed.amount_text is null then 'missing_required'
             when typed.payment_date is null then 'invalid_date'
+            when typed.payment_date > {{ document_cutoff_sql() }} then 'future_date'
             when typed.amount is null then 'invalid_amount'
             when typed.amount <= 0 then 'non_positive_amount'
+            when typed.status not in ({{ sql_list(contract_codes('status')) }}) then 'invalid_code'
             when customers.customer_id is null then 'unknown_customer'
             when typed.invoice_id is not null and invoices.invoice_id is null then 'unknown_invoice'
             when typed.invoice_id is not null and invoices.customer_id <> typed.customer_id then 'invoice_customer_mismatch'
@@ -93,6 +98,8 @@ final as (
         amount,
         currency,
         method,
+        status,
+        is_void,
         fx_rate_to_base,
         amount_base,
         reason_code,

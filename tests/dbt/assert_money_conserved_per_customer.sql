@@ -25,7 +25,8 @@ credit as (select * from {{ ref('int_customer_credit') }}),
 
 documents as (select * from {{ ref('stg_invoices') }}),
 
-payments as (select * from {{ ref('stg_payments') }}),
+-- void (reversed or bounced) payments are ignored downstream
+payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
 invoiced as (
     select customer_id, currency, sum(amount) as invoiced, sum(outstanding_amount) as outstanding

@@ -40,11 +40,11 @@ final as (
         customers.annual_income,
         customers.total_debt,
         case when customers.annual_income > 0
-             then cast({{ divide_round('coalesce(customers.total_debt, 0)', 'customers.annual_income', 4) }} as decimal(12, 4))
+             then cast({{ divide_round('coalesce(customers.total_debt, 0)', 'customers.annual_income', 4) }} as decimal(24, 4))
         end as debt_to_income,
         -- importance
         customers.is_key_account,
-        cast(coalesce(billed_last_year.billed_12m_base, 0) as decimal(18, 2)) as billed_12m_base,
+        cast(coalesce(billed_last_year.billed_12m_base, 0) as {{ money_type() }}) as billed_12m_base,
         {{ safe_divide('coalesce(billed_last_year.billed_12m_base, 0)', 'company.company_billed_12m_base') }}
             as revenue_share_12m,
         case when customers.created_date is not null

@@ -9,7 +9,8 @@ customers as (select * from {{ ref('stg_customers') }}),
 
 invoices as (select * from {{ ref('fct_invoices') }}),
 
-payments as (select * from {{ ref('stg_payments') }}),
+-- void (reversed or bounced) payments are ignored downstream
+payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
 credit as (select * from {{ ref('int_customer_credit') }}),
 
@@ -64,13 +65,13 @@ final as (
         customers.customer_id,
         as_of.as_of_date,
         -- amounts (base currency; unpaid amounts revalued at the as-of date)
-        cast(coalesce(invoice_totals.invoiced_base, 0) as decimal(18, 2)) as invoiced_base,
-        cast(coalesce(invoice_totals.outstanding_base, 0) as decimal(18, 2)) as outstanding_base,
-        cast(coalesce(invoice_totals.past_due_base, 0) as decimal(18, 2)) as past_due_base,
-        cast(coalesce(invoice_totals.overdue_base, 0) as decimal(18, 2)) as overdue_base,
-        cast(coalesce(credit_totals.unapplied_credit_base, 0) as decimal(18, 2)) as unapplied_credit_base,
+        cast(coalesce(invoice_totals.invoiced_base, 0) as {{ money_type() }}) as invoiced_base,
+        cast(coalesce(invoice_totals.outstanding_base, 0) as {{ money_type() }}) as outstanding_base,
+        cast(coalesce(invoice_totals.past_due_base, 0) as {{ money_type() }}) as past_due_base,
+        cast(coalesce(invoice_totals.overdue_base, 0) as {{ money_type() }}) as overdue_base,
+        cast(coalesce(credit_totals.unapplied_credit_base, 0) as {{ money_type() }}) as unapplied_credit_base,
         {%- for b in aging_bucket_rows() %}
-        cast(coalesce(invoice_totals.bucket_{{ b['code'] }}_base, 0) as decimal(18, 2)) as bucket_{{ b['code'] }}_base,
+        cast(coalesce(invoice_totals.bucket_{{ b['code'] }}_base, 0) as {{ money_type() }}) as bucket_{{ b['code'] }}_base,
         {%- endfor %}
         -- lateness
         coalesce(invoice_totals.days_past_due, 0) as days_past_due,
@@ -81,11 +82,11 @@ final as (
         invoice_totals.oldest_past_due_date,
         -- payments
         last_payment.last_payment_date,
-        cast(last_payment.last_payment_base as decimal(18, 2)) as last_payment_base,
+        cast(last_payment.last_payment_base as {{ money_type() }}) as last_payment_base,
         -- credit limit
         customers.credit_limit,
         case when customers.credit_limit > 0
-             then cast({{ divide_round('coalesce(invoice_totals.outstanding_base, 0)', 'customers.credit_limit', 4) }} as decimal(12, 4))
+             then cast({{ divide_round('coalesce(invoice_totals.outstanding_base, 0)', 'customers.credit_limit', 4) }} as decimal(24, 4))
         end as credit_utilisation,
         -- flags: DPD above the threshold on an unpaid amount above the materiality floor
         coalesce(invoice_totals.overdue_base, 0) > {{ var('materiality_floor') }} as is_overdue,

@@ -152,7 +152,7 @@ partly_paid as (
 invoice_state as (
     select
         open_at_snapshot.*,
-        cast(open_at_snapshot.amount - coalesce(partly_paid.paid_amount, 0) as decimal(18, 2)) as outstanding_amount
+        cast(open_at_snapshot.amount - coalesce(partly_paid.paid_amount, 0) as {{ money_type() }}) as outstanding_amount
     from open_at_snapshot
     left join partly_paid
         on open_at_snapshot.invoice_id = partly_paid.invoice_id
@@ -210,11 +210,11 @@ final as (
         is_month_end,
         is_week_end,
         -- amounts (base currency, revalued at the snapshot date)
-        cast(outstanding_base as decimal(18, 2)) as outstanding_base,
-        cast(past_due_base as decimal(18, 2)) as past_due_base,
-        cast(overdue_base as decimal(18, 2)) as overdue_base,
+        cast(outstanding_base as {{ money_type() }}) as outstanding_base,
+        cast(past_due_base as {{ money_type() }}) as past_due_base,
+        cast(overdue_base as {{ money_type() }}) as overdue_base,
         {%- for b in aging_bucket_rows() %}
-        cast(bucket_{{ b['code'] }}_base as decimal(18, 2)) as bucket_{{ b['code'] }}_base,
+        cast(bucket_{{ b['code'] }}_base as {{ money_type() }}) as bucket_{{ b['code'] }}_base,
         {%- endfor %}
         -- lateness
         days_past_due,

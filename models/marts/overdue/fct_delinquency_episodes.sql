@@ -91,9 +91,9 @@ final as (
             when episodes.is_open and current_aging.past_due_base > coalesce(peak_from_history.peak_past_due_base, 0)
                 then current_aging.past_due_base
             else coalesce(peak_from_history.peak_past_due_base, 0)
-        end as decimal(18, 2)) as peak_past_due_base,
+        end as {{ money_type() }}) as peak_past_due_base,
         episodes.invoice_count,
-        cast(episodes.invoices_amount_base as decimal(18, 2)) as invoices_amount_base,
+        cast(episodes.invoices_amount_base as {{ money_type() }}) as invoices_amount_base,
         {{ dbt.datediff('episodes.episode_start_date', 'episodes.past_due_until', 'day') }} as episode_days,
         case when not episodes.is_open
              then {{ dbt.datediff('episodes.episode_start_date', 'episodes.past_due_until', 'day') }} end as days_to_cure,

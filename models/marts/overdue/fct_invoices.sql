@@ -31,8 +31,8 @@ settled as (
         invoices.currency,
         invoices.amount,
         invoices.amount_base,
-        cast(coalesce(paid.paid_amount, 0) as decimal(18, 2)) as paid_amount,
-        cast(invoices.amount - coalesce(paid.paid_amount, 0) as decimal(18, 2)) as outstanding_amount,
+        cast(coalesce(paid.paid_amount, 0) as {{ money_type() }}) as paid_amount,
+        cast(invoices.amount - coalesce(paid.paid_amount, 0) as {{ money_type() }}) as outstanding_amount,
         paid.first_allocation_date,
         case when invoices.amount - coalesce(paid.paid_amount, 0) <= 0 then paid.last_allocation_date end as settled_date,
         as_of.as_of_date

@@ -85,13 +85,13 @@ final as (
         -- before
         previous_days_past_due,
         previous_aging_bucket,
-        cast(previous_overdue_base as decimal(18, 2)) as previous_overdue_base,
+        cast(previous_overdue_base as {{ money_type() }}) as previous_overdue_base,
         was_overdue,
         -- after
         days_past_due,
         aging_bucket,
-        cast(overdue_base as decimal(18, 2)) as overdue_base,
-        cast(outstanding_base as decimal(18, 2)) as outstanding_base,
+        cast(overdue_base as {{ money_type() }}) as overdue_base,
+        cast(outstanding_base as {{ money_type() }}) as outstanding_base,
         is_overdue,
         -- what changed
         case

@@ -27,7 +27,7 @@ final as (
         as_of.as_of_date,
         types.overdue_type,
         count(overdue.customer_id) as customer_count,
-        cast(coalesce(sum(overdue.overdue_base), 0) as decimal(18, 2)) as overdue_base
+        cast(coalesce(sum(overdue.overdue_base), 0) as {{ money_type() }}) as overdue_base
     from types
     cross join as_of
     left join overdue on overdue.overdue_type = types.overdue_type

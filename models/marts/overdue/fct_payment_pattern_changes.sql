@@ -10,7 +10,8 @@ as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
 customers as (select customer_id from {{ ref('stg_customers') }}),
 
-payments as (select * from {{ ref('stg_payments') }}),
+-- void (reversed or bounced) payments are ignored downstream
+payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
 invoices as (select * from {{ ref('fct_invoices') }}),
 

@@ -90,9 +90,9 @@ final as (
         to_bucket_order,
         -- measures
         customer_count,
-        cast(from_balance_base as decimal(18, 2)) as from_balance_base,
-        cast(to_balance_base as decimal(18, 2)) as to_balance_base,
-        cast(from_bucket_balance_base as decimal(18, 2)) as from_bucket_balance_base,
+        cast(from_balance_base as {{ money_type() }}) as from_balance_base,
+        cast(to_balance_base as {{ money_type() }}) as to_balance_base,
+        cast(from_bucket_balance_base as {{ money_type() }}) as from_bucket_balance_base,
         from_bucket_customer_count,
         -- rates: balance now in to_bucket / balance that was in from_bucket a month earlier
         {{ safe_divide('to_balance_base', 'from_bucket_balance_base') }} as balance_rate,

@@ -91,8 +91,8 @@ final as (
             as reasons_en,
         case when explained.reasons_zh = '' then '无明确证据，按默认顺序归类' else explained.reasons_zh end as reasons_zh,
         -- amounts and lateness
-        cast(aging.outstanding_base as decimal(18, 2)) as outstanding_base,
-        cast(aging.overdue_base as decimal(18, 2)) as overdue_base,
+        cast(aging.outstanding_base as {{ money_type() }}) as outstanding_base,
+        cast(aging.overdue_base as {{ money_type() }}) as overdue_base,
         aging.days_past_due,
         aging.aging_bucket,
         explained.episode_start_date as spell_start_date,

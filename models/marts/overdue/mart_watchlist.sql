@@ -79,8 +79,8 @@ final as (
         coalesce(flagged.w_{{ code }}, false) as is_{{ code }},
         {%- endfor %}
         -- amounts and lateness
-        cast(aging.outstanding_base as decimal(18, 2)) as outstanding_base,
-        cast(aging.past_due_base as decimal(18, 2)) as past_due_base,
+        cast(aging.outstanding_base as {{ money_type() }}) as outstanding_base,
+        cast(aging.past_due_base as {{ money_type() }}) as past_due_base,
         aging.days_past_due,
         aging.aging_bucket,
         aging.last_payment_date,

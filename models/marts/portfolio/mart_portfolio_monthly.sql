@@ -12,7 +12,8 @@ current_aging as (select * from {{ ref('fct_customer_aging') }}),
 
 invoices as (select * from {{ ref('fct_invoices') }}),
 
-payments as (select * from {{ ref('stg_payments') }}),
+-- void (reversed or bounced) payments are ignored downstream
+payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
 type_snapshots as (select * from {{ ref('fct_overdue_type_snapshots') }}),
 
@@ -153,14 +154,14 @@ final as (
         cast(overdue_customers as {{ dbt.type_bigint() }}) as overdue_customers,
         {{ safe_divide('overdue_customers', 'customers_with_balance') }} as overdue_customer_rate,
         -- amounts (base currency)
-        cast(outstanding_base as decimal(18, 2)) as outstanding_base,
-        cast(overdue_base as decimal(18, 2)) as overdue_base,
+        cast(outstanding_base as {{ money_type() }}) as outstanding_base,
+        cast(overdue_base as {{ money_type() }}) as overdue_base,
         {{ safe_divide('overdue_base', 'outstanding_base') }} as overdue_amount_rate,
         {%- for b in aging_bucket_rows() %}
-        cast(bucket_{{ b['code'] }}_base as decimal(18, 2)) as bucket_{{ b['code'] }}_base,
+        cast(bucket_{{ b['code'] }}_base as {{ money_type() }}) as bucket_{{ b['code'] }}_base,
         {%- endfor %}
-        cast(billed_base as decimal(18, 2)) as billed_base,
-        cast(collected_base as decimal(18, 2)) as collected_base,
+        cast(billed_base as {{ money_type() }}) as billed_base,
+        cast(collected_base as {{ money_type() }}) as collected_base,
         -- efficiency
         {{ safe_divide('outstanding_base * period_days', 'billed_base') }} as dso_days,
         -- CEI = (opening AR + billed - closing AR) / (opening AR + billed - closing current AR) x 100

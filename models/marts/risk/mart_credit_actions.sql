@@ -106,7 +106,7 @@ with_limit as (
             when 'cut' then least(credit_limit, greatest(outstanding_base, round(credit_limit * (1 - {{ var('credit_cut_pct') }}), 2)))
             when 'freeze' then least(credit_limit, greatest(outstanding_base, 0))
             else credit_limit
-        end as decimal(18, 2)) as new_credit_limit
+        end as {{ money_type() }}) as new_credit_limit
     from decided
     left join reasons on decided.decision_reason = reasons.decision_reason  -- a code missing from the seed fails not_null(limit_decision)
 ),
@@ -173,17 +173,17 @@ final as (
         explained.overdue_type_zh,
         explained.collection_credit_action,
         -- position as of the as-of date
-        cast(explained.credit_limit as decimal(18, 2)) as credit_limit,
-        cast(explained.outstanding_base as decimal(18, 2)) as outstanding_base,
-        cast(explained.past_due_base as decimal(18, 2)) as past_due_base,
+        cast(explained.credit_limit as {{ money_type() }}) as credit_limit,
+        cast(explained.outstanding_base as {{ money_type() }}) as outstanding_base,
+        cast(explained.past_due_base as {{ money_type() }}) as past_due_base,
         explained.days_past_due,
         explained.utilisation,
-        cast(explained.headroom_base as decimal(18, 2)) as headroom_base,
+        cast(explained.headroom_base as {{ money_type() }}) as headroom_base,
         -- credit-limit decision
         explained.limit_decision,
         explained.decision_reason,
         explained.new_credit_limit,
-        cast(explained.new_credit_limit - explained.credit_limit as decimal(18, 2)) as limit_change_base,
+        cast(explained.new_credit_limit - explained.credit_limit as {{ money_type() }}) as limit_change_base,
         -- pricing
         explained.pricing_tier,
         explained.rate_add_on_bps,
