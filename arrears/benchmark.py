@@ -104,9 +104,10 @@ def raw_files(raw: Path) -> dict[str, Path]:
 
 
 def reader(path: Path) -> str:
+    literal = str(path).replace("'", "''")   # a path with an apostrophe stays one SQL string
     if path.suffix == ".parquet":
-        return f"read_parquet('{path}')"
-    return f"read_csv('{path}', header = true, all_varchar = true)"
+        return f"read_parquet('{literal}')"
+    return f"read_csv('{literal}', header = true, all_varchar = true)"
 
 
 def scan_bound_sql(raw: Path) -> str:

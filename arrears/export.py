@@ -169,15 +169,19 @@ def value_label(column: str, value: Any, lang: str) -> Any:
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# A phone number (+86 138-0000-0002, +1 (555) 010 9999): digits, spaces, dashes, dots and parentheses only, so
+# nothing a spreadsheet could run (no function, no reference); left as it is rather than defaced.
+_PHONE = re.compile(r"\+\d[\d .()\-]{4,}\d")
 
 
 def neutralise(value: Any) -> Any:
     """Text a spreadsheet would run as a formula gets a leading apostrophe; other values are unchanged.
 
     Only text is touched: numbers (int, Decimal, float) are never strings here, and text that is just a
-    number (`-12.5`) is harmless and stays as it is.
+    number (`-12.5`) or a phone number (`+86 138 0000 0002`) is harmless and stays as it is.
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+    if (isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value)
+            and not _PHONE.fullmatch(value)):
         return "'" + value
     return value
 

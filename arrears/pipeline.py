@@ -1,4 +1,4 @@
-"""The end-to-end pipeline: raw validation -> dbt build -> risk-model training -> decision marts -> mart
+"""The end-to-end pipeline: raw validation -> delivery guards -> dbt build -> risk-model training -> decision marts -> mart
 validation -> export -> publish -> report.
 
 Every step runs as its own process (the same commands the Airflow DAG runs), so a step's memory and its
@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from arrears import publish
+from arrears import guards, publish, run_summary
 from arrears.paths import ROOT, dbt_executable, default_db, default_out_dir, default_raw_dir
 
-STEPS = ("validate_raw", "build", "train_risk", "build_decisions", "validate_marts", "export", "publish", "report")
+STEPS = ("validate_raw", "check_delivery", "build", "train_risk", "build_decisions", "validate_marts", "export",
+         "publish", "report")
 # Steps that read or write the build file: they run under its lock (`report` reads the published file).
-BUILD_STEPS = {"validate_raw", "build", "train_risk", "build_decisions", "validate_marts", "export", "publish"}
+BUILD_STEPS = {"validate_raw", "check_delivery", "build", "train_risk", "build_decisions", "validate_marts", "export", "publish"}
 # The script behind a step; a step whose script is not in this checkout is skipped.
 STEP_SCRIPTS = {"validate_raw": "validate.py", "validate_marts": "validate.py", "export": "export_strategy_lists.py",
                 "report": "report.py", "train_risk": "train_risk_model.py"}
@@ -41,6 +42,14 @@ def has_tool(step: str) -> bool:
 class PipelineError(RuntimeError):
     """A step failed; the message names it."""
 
+    exit_code = 1
+
+
+class DeliveryStopped(PipelineError):
+    """A delivery guard fired (arrears.guards): nothing was built or published."""
+
+    exit_code = 4
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -52,6 +61,8 @@ class RunConfig:
     steps: tuple[str, ...] = STEPS
     threads: int | None = None
     run_date: dt.date | None = None       # the day the run stands in; None = today
+    accept_guards: tuple[str, ...] = ()   # delivery guards acknowledged for this run (guard or guard:table)
+    guard_settings: guards.GuardSettings = guards.GuardSettings()
 
     def effective_run_date(self) -> dt.date:
         return self.run_date or dt.date.today()
@@ -85,9 +96,14 @@ def dbt_env(db: Path) -> dict[str, str]:
     return env
 
 
+def dbt_artifacts(db: Path) -> Path:
+    """dbt's target and log folders for the database file `db` (beside it)."""
+    return db.parent / f"{db.stem}_dbt"
+
+
 def dbt_command(command: str, cfg: RunConfig, *extra: str) -> list[str]:
     """A dbt invocation against this project, with its artifacts kept beside the database file."""
-    artifacts = cfg.db.parent / f"{cfg.db.stem}_dbt"
+    artifacts = dbt_artifacts(cfg.db)
     cmd = [
         dbt_executable(), command,
         "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
@@ -163,12 +179,44 @@ def run(cfg: RunConfig) -> dt.date:
         return _run_steps(cfg, layout)
 
 
+DELIVERY: dict = {}   # what check_delivery found in this process (for the run summary)
+
+
+def check_delivery(cfg: RunConfig) -> guards.DeliveryCheck:
+    """The delivery guards (arrears.guards) against the last published run; raises DeliveryStopped."""
+    check = guards.measure(cfg.raw_dir, cfg.guard_settings)
+    try:
+        guards.evaluate(check, guards.load_previous(cfg.db), cfg.guard_settings, cfg.accept_guards)
+    except guards.GuardError as exc:
+        raise PipelineError(str(exc)) from exc
+    DELIVERY.clear()
+    DELIVERY.update(check.to_json())
+    for finding in check.findings:
+        state = "acknowledged for this run (--accept-guard)" if finding.accepted else "STOP"
+        print(f"[pipeline] check_delivery: {finding.key}: {finding.message} - {state}", flush=True)
+    for note in check.notes:
+        print(f"[pipeline] check_delivery: note: {note}", flush=True)
+    if check.blocking:
+        keys = " ".join(f"--accept-guard {f.key}" for f in check.blocking)
+        raise DeliveryStopped(
+            "step 'check_delivery' stopped the run before the build: "
+            + "; ".join(f.message for f in check.blocking)
+            + f". Nothing was built or published. If this delivery is right (a one-off), run again with {keys}")
+    return check
+
+
 def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
     build_cfg = dataclasses.replace(cfg, db=layout.build_db)  # every step but report works on the build file
     env = dbt_env(layout.build_db)
     as_of = cfg.as_of
     for step in STEPS:
         if step not in cfg.steps:
+            continue
+        if step == "check_delivery":
+            started = time.monotonic()
+            print("[pipeline] check_delivery: row counts against the last published run", flush=True)
+            check_delivery(cfg)
+            print(f"[pipeline] check_delivery: ok in {time.monotonic() - started:.1f}s", flush=True)
             continue
         if step == "build":
             publish.prepare_build(layout, full_refresh=cfg.full_refresh)
@@ -178,6 +226,8 @@ def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
             started = time.monotonic()
             print("[pipeline] publish: build file -> " + str(cfg.db), flush=True)
             publish.publish(layout, require_validated=has_tool("validate_marts"), require_exported=has_tool("export"))
+            # the counts the next run's delivery guards compare with (this delivery is now the published one)
+            guards.record(cfg.db, guards.measure(cfg.raw_dir, cfg.guard_settings), as_of or _try_built_as_of(cfg.db))
             print(f"[pipeline] publish: ok in {time.monotonic() - started:.1f}s", flush=True)
             continue
         if step in RISK_STEPS:
@@ -193,6 +243,8 @@ def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
         print(f"[pipeline] {step}: {' '.join(cmd[1:3]) if step == 'build' else Path(cmd[1]).name}", flush=True)
         started = time.monotonic()
         result = subprocess.run(cmd, env=env if step != "report" else dbt_env(cfg.db), cwd=ROOT)
+        if step == "build":  # the tests that warned, for the run summary (also when the build failed)
+            run_summary.save_build_warnings(cfg.out, dbt_artifacts(layout.build_db) / "target" / "run_results.json")
         if result.returncode != 0:
             raise PipelineError(f"step '{step}' failed (exit {result.returncode}); later steps were not run")
         if step == "build":
@@ -279,7 +331,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
         "mart validation, strategy-list export, publishing and the HTML report.",
         epilog="The build works in <db>.work/ and replaces --db only at the publish step (atomically), so BI "
         "tools can keep --db open read-only. Exit status: 0 done, 1 a step failed, 2 bad arguments, "
-        "3 another build of the same --db is running.",
+        "3 another build of the same --db is running, 4 a delivery guard stopped the run (nothing built or "
+        "published; --accept-guard to acknowledge a one-off).",
     )
     parser.add_argument("--raw-dir", type=Path, default=default_raw_dir(),
                         help="folder of contract files (<table>.csv or .parquet); default: %(default)s")
@@ -299,6 +352,13 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
     parser.add_argument("--full-refresh", action="store_true",
                         help="rebuild incremental history from scratch instead of adding the new day")
     parser.add_argument("--threads", type=int, default=None, help="dbt threads (default: profile, 2)")
+    parser.add_argument("--accept-guard", action="append", default=[], metavar="GUARD[:TABLE]",
+                        help="acknowledge a delivery guard for this run only (repeatable): "
+                        + ", ".join(guards.GUARDS) + ", e.g. --accept-guard row_drop:payments; it is listed in "
+                        "the run summary")
+    parser.add_argument("--max-row-drop", type=float, default=guards.GuardSettings.max_drop_share, metavar="SHARE",
+                        help="delivery guard: the largest share of a table's rows that may disappear against the "
+                        "last published run (default %(default)s)")
     args = parser.parse_args(argv)
     steps = tuple(s.strip() for s in args.steps.split(",") if s.strip())
     unknown = [s for s in steps if s not in STEPS]
@@ -308,7 +368,26 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
     if not raw_dir.is_dir():
         parser.error(f"--raw-dir {raw_dir} does not exist")
     return RunConfig(raw_dir=raw_dir, db=args.db.resolve(), out=args.out.resolve(), as_of=args.as_of,
-                     full_refresh=args.full_refresh, steps=steps, threads=args.threads, run_date=args.run_date)
+                     full_refresh=args.full_refresh, steps=steps, threads=args.threads, run_date=args.run_date,
+                     accept_guards=tuple(args.accept_guard),
+                     guard_settings=dataclasses.replace(guards.GuardSettings(), max_drop_share=args.max_row_drop))
+
+
+def _summarise(cfg: RunConfig, status: str, exit_code: int, message: str | None) -> None:
+    """Print the run summary and write <out>/run_summary.json; a summary that cannot be written never hides
+    the run's own outcome."""
+    layout = publish.Layout(db=cfg.db, out=cfg.out)
+    published_now = "publish" in cfg.steps and status == "ok"
+    db = cfg.db if (published_now or not layout.build_db.exists()) else layout.build_db
+    try:
+        summary = run_summary.build_summary(
+            status=status, exit_code=exit_code, db=db, out=cfg.out, run_date=cfg.effective_run_date(),
+            requested_as_of=cfg.as_of, delivery=dict(DELIVERY) or None, message=message, steps=list(cfg.steps))
+        path = run_summary.write(summary, cfg.out)
+        print(run_summary.format_text(summary), flush=True)
+        print(f"[summary] written to {path}", flush=True)
+    except Exception as exc:  # noqa: BLE001
+        print(f"[summary] could not be written: {exc}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -318,11 +397,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_of = run(cfg)
     except publish.BuildLocked as exc:
         print(f"[pipeline] FAILED: {exc}", file=sys.stderr)
-        return 3
+        return 3   # another run holds the lock: its summary is the one that counts
     except (PipelineError, publish.PublishError) as exc:
         print(f"[pipeline] FAILED: {exc}", file=sys.stderr)
-        return 1
+        code = getattr(exc, "exit_code", 1)
+        _summarise(cfg, "failed", code, str(exc))
+        return code
     print(f"[pipeline] done in {time.monotonic() - started:.1f}s" + (f", as of {as_of}" if as_of else ""))
     print(f"[pipeline] DuckDB database: {cfg.db}")
     print(f"[pipeline] exports and report: {cfg.out}")
+    _summarise(cfg, "ok", 0, None)
     return 0

@@ -441,7 +441,8 @@ def _export_parquet(build_db: Path, folder: Path) -> dict[str, int]:
         for name in names:
             target = folder / f"{name}.parquet"
             quoted = '"' + name.replace('"', '""') + '"'
-            con.execute(f"copy (select * from marts.{quoted}) to '{target.as_posix()}' "
+            literal = target.as_posix().replace("'", "''")   # a folder with an apostrophe stays one SQL string
+            con.execute(f"copy (select * from marts.{quoted}) to '{literal}' "
                         "(format parquet, compression zstd)")
             counts[name] = con.execute(f"select count(*) from marts.{quoted}").fetchone()[0]
     return counts

@@ -33,9 +33,18 @@
                 "Input table '" ~ table_name ~ "' lacks required column(s): " ~ missing | join(', ')
                 ~ " (" ~ raw_location_hint(table_name) ~ ").") }}
         {%- endif %}
+        {%- set types = raw_parquet_types(relation) if execute and target.type == 'duckdb'
+                                                     and var('raw_format', 'csv') == 'parquet' else {} %}
         select
         {%- for col in columns %}
-            {% if col in present -%}
+            {% if col in present and types.get(present[col], '').upper().startswith('TIMESTAMP')
+                  and col in raw_date_columns() -%}
+            {#- pandas writes dates as timestamps: a timestamp at midnight is that date; any other time keeps its
+                text and is set aside as invalid_date (a date column holds days) -#}
+            case when cast(cast({{ adapter.quote(present[col]) }} as timestamp) as time) = cast('00:00:00' as time)
+                 then strftime(cast({{ adapter.quote(present[col]) }} as timestamp), '%Y-%m-%d')
+                 else cast({{ adapter.quote(present[col]) }} as {{ dbt.type_string() }}) end
+            {%- elif col in present -%}
             cast({{ adapter.quote(present[col]) }} as {{ dbt.type_string() }})
             {%- else -%}
             cast(null as {{ dbt.type_string() }})
@@ -43,6 +52,20 @@
         {%- endfor %}
         from {{ relation }}
     {%- endif -%}
+{% endmacro %}
+
+{#- The contract's date columns (arrears/validation/files.py DATE_COLUMNS holds the same list). -#}
+{% macro raw_date_columns() %}
+    {{ return(['invoice_date', 'due_date', 'payment_date', 'action_date', 'promised_date', 'rate_date',
+               'created_date']) }}
+{% endmacro %}
+
+{#- DuckDB, Parquet input: column name -> DuckDB type name, from the file's schema. -#}
+{% macro raw_parquet_types(relation) %}
+    {%- set result = run_query("describe select * from " ~ relation) -%}
+    {%- set out = {} -%}
+    {%- for row in result.rows -%}{%- do out.update({row[0]: row[1] | string}) -%}{%- endfor -%}
+    {{ return(out) }}
 {% endmacro %}
 
 {#- A WHERE clause that keeps no row, for a SELECT without FROM (Spark and DuckDB accept it; Postgres too). -#}

@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from arrears.validation.contract import LOWERED, TABLES, UPPERED
+from arrears.validation.files import DATE_COLUMNS, csv_problem, parquet_problem, parquet_text_sql
 from arrears.validation.suites import Batch
 
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -190,21 +191,37 @@ class RawSource(_DuckSource):
             self.notes[relation] = f"no {table}.csv or {table}.parquet in {self.raw_dir}"
             return
         self.files[table] = path
+        problem = csv_problem(path) if path.suffix == ".csv" else None
+        if problem:
+            self.notes[relation] = f"{path} could not be read: {problem}"
+            self.unreadable.add(relation)
+            return
         if path.suffix == ".csv":
             reader = (f"read_csv({_literal(str(path))}, header = true, all_varchar = true, delim = ',', "
                       "quote = '\"', escape = '\"')")
         else:
             reader = f"read_parquet({_literal(str(path))})"
         try:
-            delivered = [r[0] for r in self.con.execute(f"describe select * from {reader}").fetchall()]
+            described = self.con.execute(f"describe select * from {reader}").fetchall()
+            delivered = [r[0] for r in described]
+            types = {r[0]: str(r[1]) for r in described}
             present: dict[str, str] = {}
             for name in delivered:   # staging matches column names trimmed and case-insensitively
                 present.setdefault(name.strip().lower(), name)
+            if path.suffix == ".parquet":
+                problem = parquet_problem({c: types[present[c]] for c in spec.columns if c in present}, path,
+                                          {c for c, _, _ in spec.decimals})
+                if problem:
+                    self.notes[relation] = f"{path} could not be read: {problem}"
+                    self.unreadable.add(relation)
+                    return
             self.undelivered[relation] = {c for c in spec.required if c not in present}
             select = []
             for col in spec.columns:
-                text = (f"nullif(trim(cast({_quote(present[col])} as varchar)), '')" if col in present
-                        else "cast(null as varchar)")
+                as_text = (parquet_text_sql(_quote(present[col]), types[present[col]], col in DATE_COLUMNS)
+                           if col in present and path.suffix == ".parquet"
+                           else f"cast({_quote(present[col])} as varchar)" if col in present else None)
+                text = f"nullif(trim({as_text}), '')" if as_text else "cast(null as varchar)"
                 if col in LOWERED:
                     text = f"lower({text})"
                 elif col in UPPERED:
@@ -224,6 +241,8 @@ class RawSource(_DuckSource):
         except duckdb.Error as exc:
             for rel in (relation, f"raw_columns.{table}"):
                 self.con.execute(f"drop table if exists {rel}")
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            self.notes[relation] = f"{path} could not be read: {first_line}"
+            # DuckDB's message: its first lines name the problem; the rest is advice on reader options
+            lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+            message = " ".join(lines[:3]) if lines else type(exc).__name__
+            self.notes[relation] = f"{path} could not be read: {message[:600]}"
             self.unreadable.add(relation)

@@ -30,9 +30,9 @@ REQUIRED = bool(os.environ.get("ARREARS_REQUIRE_AIRFLOW"))
 LOGICAL_DATE = "2026-10-31"
 
 # The graph documented in orchestration/airflow/README.md: one task per step of scripts/run_pipeline.py.
-TASKS = ["validate_raw", "dbt_build", "train_risk", "build_decisions", "validate_marts", "export_lists", "publish",
+TASKS = ["validate_raw", "check_delivery", "dbt_build", "train_risk", "build_decisions", "validate_marts", "export_lists", "publish",
          "report"]
-STEP_OF_TASK = {"validate_raw": "validate_raw", "dbt_build": "build", "train_risk": "train_risk",
+STEP_OF_TASK = {"validate_raw": "validate_raw", "check_delivery": "check_delivery", "dbt_build": "build", "train_risk": "train_risk",
                 "build_decisions": "build_decisions", "validate_marts": "validate_marts", "export_lists": "export",
                 "publish": "publish", "report": "report"}
 

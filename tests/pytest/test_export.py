@@ -219,15 +219,18 @@ def test_manifest_checksums_totals_and_version(export_build: Build, en_export: P
 
 # ------------------------------------------------------------------------------------ formula injection
 
-@pytest.mark.parametrize("text", ["=1+2", "+1+1", "-1+2", "@A1", "\tx", "\rx", "=HYPERLINK(\"x\")"])
+@pytest.mark.parametrize("text", ["=1+2", "+1+1", "-1+2", "@A1", "\tx", "\rx", "=HYPERLINK(\"x\")",
+                                  "+86 138 0000 0002+cmd|' /C calc'!A0", "+1 (555) SUM(A1)"])
 def test_neutralise_prefixes_formula_text(text):
     # Would fail if any text a spreadsheet runs as a formula went out unchanged.
     assert export.neutralise(text) == "'" + text
 
 
-@pytest.mark.parametrize("value", [-12.5, -3, Decimal("-0.01"), "-12.50", "+86", "Zhang Wei", "a=b", None])
+@pytest.mark.parametrize("value", [-12.5, -3, Decimal("-0.01"), "-12.50", "+86", "Zhang Wei", "a=b", None,
+                                   "+86 138 0000 0002", "+86-10-8888-6666", "+1 (555) 010-9999", "+44 20.7946.0000"])
 def test_neutralise_keeps_numbers_and_plain_text(value):
-    # Would fail if negative numbers (or text that is just a number) became text in the spreadsheet.
+    # Would fail if negative numbers (or text that is just a number) became text in the spreadsheet, or if a
+    # phone number starting with + were exported with a visible apostrophe (issue 20).
     assert export.neutralise(value) == value
 
 
@@ -249,7 +252,8 @@ def test_formula_injection_neutralised_in_csv_and_xlsx(export_build: Build, en_e
                 assert name == expected
                 assert row[header.index("Contact person")] == "'" + HOSTILE_CONTACT
             for cell in row:
-                assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell
+                # a phone number (+86 27 8640 7352) is the one kind of text that may start with '+'
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")) or export._PHONE.fullmatch(cell), cell
                 if cell.startswith("-"):
                     float(cell)  # only plain negative numbers may start with '-'
         from openpyxl import load_workbook
@@ -259,7 +263,8 @@ def test_formula_injection_neutralised_in_csv_and_xlsx(export_build: Build, en_e
                 for cell in row:
                     assert cell.data_type != "f", f"{team}.xlsx {cell.coordinate} is a formula: {cell.value!r}"
                     if isinstance(cell.value, str):
-                        assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r")), cell.value
+                        assert (not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+                                or export._PHONE.fullmatch(cell.value)), cell.value
     assert seen == len(hostile)
 
 

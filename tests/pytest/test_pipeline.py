@@ -44,7 +44,7 @@ def test_pipeline_runs_every_step_and_says_where_results_are(first_run) -> None:
     raw, db, out, result = first_run
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = result.stdout
-    for step in ("validate_raw", "build", "validate_marts", "export", "publish", "report"):
+    for step in ("validate_raw", "check_delivery", "build", "validate_marts", "export", "publish", "report"):
         assert f"[pipeline] {step}: ok" in text, f"step {step} did not run:\n{text[-3000:]}"
     assert "skipped (tool not present" not in text
     assert str(db) in text and str(out) in text
@@ -81,3 +81,21 @@ def test_pipeline_stops_at_first_failing_step_with_its_name(tmp_path: Path) -> N
     assert "FAILED" in result.stderr and "step '" in result.stderr
     assert "[pipeline] export: ok" not in result.stdout
     assert not db.exists(), "a failed run must not publish a database"
+
+
+def test_run_ends_with_a_summary_of_dates_set_aside_rows_and_warnings(first_run) -> None:
+    # Would fail if a successful run said nothing about how its as-of date was chosen or what warned (issue 14).
+    raw, db, out, result = first_run
+    assert result.returncode == 0
+    summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
+    as_of = query(db, "select as_of_date from intermediate.int_as_of_date")[0][0]
+    assert summary["status"] == "ok" and summary["exit_code"] == 0
+    assert summary["as_of_date"] == as_of.isoformat() and summary["as_of_source"] == "latest_document"
+    assert summary["run_date"] >= as_of.isoformat()
+    quarantined = query(db, "select count(*) from staging.stg_quarantine")[0][0]
+    assert sum(s["rows"] for s in summary["set_aside"]) == quarantined
+    assert isinstance(summary["dbt_warnings"], list) and isinstance(summary["gx_warnings"], list)
+    if quarantined:   # the demo sets some rows aside on purpose: the warn test must say so
+        assert any(w["test"] == "warn_rows_set_aside" for w in summary["dbt_warnings"]), summary["dbt_warnings"]
+    assert summary["delivery"]["findings"] == []
+    assert "[summary] OK (exit 0)" in result.stdout and "rows set aside" in result.stdout

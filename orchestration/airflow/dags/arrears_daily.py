@@ -1,6 +1,6 @@
 """Daily run of the overdue-customer warehouse (see orchestration/airflow/README.md).
 
-    validate_raw -> dbt_build -> train_risk -> build_decisions -> validate_marts -> export_lists -> publish -> report
+    validate_raw -> check_delivery -> dbt_build -> train_risk -> build_decisions -> validate_marts -> export_lists -> publish -> report
 
 Each task is one step of `scripts/run_pipeline.py` (the same steps, in the same order), run by the project's own virtual environment (`.venv`,
 which holds dbt and DuckDB; Airflow lives in `.venv-airflow` and never imports them). The tasks share the
@@ -29,6 +29,7 @@ from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 DAG_ID = "arrears_daily"
 STEPS = (  # task id -> run_pipeline.py step, in run order (tests check this against arrears.pipeline.STEPS)
     ("validate_raw", "validate_raw"),
+    ("check_delivery", "check_delivery"),
     ("dbt_build", "build"),
     ("train_risk", "train_risk"),
     ("build_decisions", "build_decisions"),
