@@ -141,3 +141,54 @@ def format_scenario_summary(results: dict[str, Evaluation]) -> str:
                      + "".join(f"{ev.per_type[t]['f1']:>11.3f}" for t in TYPES)
                      + ("  yes" if ev.macro_f1 >= target else "  NO"))
     return "\n".join(lines)
+
+
+# ---- the watch list ------------------------------------------------------------------------------------------
+WATCH_TARGETS = {"recall": 0.90, "precision": 0.60, "precision_at_k": 0.70}
+
+
+@dataclass
+class WatchEvaluation:
+    listed: int
+    true_changes: int
+    found: int
+    precision: float
+    recall: float
+    precision_at_k: float
+    listed_by_truth: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"listed": self.listed, "true_changes": self.true_changes, "found": self.found,
+                "precision": self.precision, "recall": self.recall, "precision_at_k": self.precision_at_k,
+                "listed_by_truth": self.listed_by_truth}
+
+
+def evaluate_watchlist(db: Path, truth_csv: Path) -> WatchEvaluation:
+    """The watch list against the generator's pattern-change customers: size, precision, recall, and precision
+    at K (K = the number of true pattern changes) by the list's own order (priority_rank, by warning_score)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        truth = dict(con.execute("select customer_id, true_type from read_csv(?, all_varchar = true)",
+                                 [str(truth_csv)]).fetchall())
+        ranked = [r[0] for r in con.execute(
+            "select customer_id from marts.mart_watchlist order by priority_rank").fetchall()]
+    k = sum(1 for t in truth.values() if t == "pattern_change")
+    found = sum(1 for c in ranked if truth.get(c) == "pattern_change")
+    top = ranked[:k]
+    by_truth: dict[str, int] = {}
+    for c in ranked:
+        by_truth[truth.get(c, "unknown")] = by_truth.get(truth.get(c, "unknown"), 0) + 1
+    return WatchEvaluation(
+        listed=len(ranked), true_changes=k, found=found,
+        precision=found / len(ranked) if ranked else 0.0, recall=found / k if k else 0.0,
+        precision_at_k=(sum(1 for c in top if truth.get(c) == "pattern_change") / k) if k else 0.0,
+        listed_by_truth=dict(sorted(by_truth.items())))
+
+
+def format_watch_report(ev: WatchEvaluation) -> str:
+    met = {"recall": ev.recall, "precision": ev.precision, "precision_at_k": ev.precision_at_k}
+    lines = [f"watch list: {ev.listed} customers ({', '.join(f'{t} {n}' for t, n in ev.listed_by_truth.items())}); "
+             f"{ev.found} of the {ev.true_changes} true pattern changes"]
+    for name, value in met.items():
+        target = WATCH_TARGETS[name]
+        lines.append(f"  {name:15}{value:>8.3f}   target >= {target:.2f}  {'yes' if value >= target else 'NO'}")
+    return "\n".join(lines)

@@ -17,7 +17,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from arrears.demo import DemoConfig, generate  # noqa: E402
 from arrears.evaluation import (  # noqa: E402
-    SCENARIOS, Evaluation, derive_scenario, evaluate, format_report, format_scenario_summary,
+    SCENARIOS, Evaluation, derive_scenario, evaluate, evaluate_watchlist, format_report, format_scenario_summary,
+    format_watch_report,
 )
 from arrears.pipeline import RunConfig, dbt_command, dbt_env  # noqa: E402
 
@@ -41,11 +42,14 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     results: dict[str, Evaluation] = {}
+    watch = None
     if args.db:
         if not args.truth:
             parser.error("--db needs --truth")
         results["given_database"] = evaluate(args.db, args.truth)
         print(format_report(results["given_database"]))
+        watch = evaluate_watchlist(args.db, args.truth)
+        print("\n" + format_watch_report(watch))
     else:
         work = args.work_dir or pathlib.Path(tempfile.mkdtemp(prefix="arrears_eval_"))
         raw = work / "raw"
@@ -63,12 +67,19 @@ def main() -> int:
                 return 1
             results[name] = evaluate(db, truth)
             print(format_report(results[name]), flush=True)
+            if name == "all_data":
+                watch = evaluate_watchlist(db, truth)
+                print("\n" + format_watch_report(watch), flush=True)
         print("\n== overdue types by data scenario (seed %d, %d customers)" % (args.seed, args.customers))
         print(format_scenario_summary(results))
+        if watch is not None:
+            print("\n== early warnings (seed %d)\n%s" % (args.seed, format_watch_report(watch)))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({name: ev.to_dict() for name, ev in results.items()}, indent=2,
-                                        sort_keys=True) + "\n", encoding="utf-8")
+        figures = {name: ev.to_dict() for name, ev in results.items()}
+        if watch is not None:
+            figures["watch_list"] = watch.to_dict()
+        args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return 0
 
 

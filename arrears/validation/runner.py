@@ -377,6 +377,9 @@ class Validator:
             info = r.exception_info or {}
             exc = info.get("exception_message") if info.get("raised_exception") else None
             detail, offenders = summarize(exp["type"], bool(r.success), r.result or {}, exc)
+            if exp["type"] == "expect_table_columns_to_match_set" and suite.relation in unreadable:
+                # the file is there but cannot be read: say why, not which columns an unread file "lacks"
+                detail = missing.get(suite.relation, detail)
             outcome.expectations.append(ExpectationOutcome(suite.name, i, exp["type"], rule, severity,
                                                            bool(r.success) and exc is None, detail, offenders,
                                                            error=exc is not None))

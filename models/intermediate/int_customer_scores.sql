@@ -12,6 +12,8 @@ aging as (select * from {{ ref('fct_customer_aging') }}),
 
 customers as (select * from {{ ref('dim_customers') }}),
 
+warning_scores as (select * from {{ ref('int_warning_scores') }}),
+
 book as (select sum(outstanding_base) as receivables_base from aging),
 
 in_scope as (
@@ -26,7 +28,9 @@ in_scope as (
     from evidence
     inner join aging on evidence.customer_id = aging.customer_id
     inner join customers on evidence.customer_id = customers.customer_id
+    left join warning_scores on evidence.customer_id = warning_scores.customer_id
     where aging.past_due_base > 0 or evidence.has_pattern_change or evidence.promises_broken > 0
+       or warning_scores.warning_score >= {{ var('watch_score_threshold') }}
 ),
 
 largest as (select max(at_stake_base) as max_at_stake_base from in_scope),
