@@ -85,7 +85,7 @@ UPPERED: frozenset[str] = frozenset({"currency"})
 
 # Quarantine reason codes (docs/architecture.md, seeds/quarantine_reason_codes.csv), in rule order.
 REASON_CODES: tuple[str, ...] = (
-    "null_key", "duplicate_key", "missing_required", "invalid_date", "invalid_amount", "non_positive_amount",
+    "null_key", "duplicate_key", "missing_required", "invalid_date", "future_date", "invalid_amount", "non_positive_amount",
     "negative_value", "invalid_boolean", "invalid_code", "due_before_invoice", "unknown_customer",
     "unknown_invoice", "invoice_customer_mismatch", "unknown_currency", "missing_fx_rate", "unknown_channel",
     "unknown_outcome",

@@ -581,14 +581,14 @@ def _marts_suites() -> list[Suite]:
     suites.append(_table_suite(
         "marts.mart_watchlist", "marts",
         ["customer_id", "risk_band", "outstanding_base", "past_due_base", "ability_to_pay_score", "impact_score",
-         "priority_score"], ["customer_id"],
+         "priority_score", "warning_score"], ["customer_id"],
         _keys("rows", ["customer_id"], key_why)
         + [_in_set("risk_band", RISK_BANDS, "Risk bands of seed strategy_catalog.")]
-        + _scores(["ability_to_pay_score", "impact_score", "priority_score"])
+        + _scores(["ability_to_pay_score", "impact_score", "priority_score", "warning_score"])
         + _non_negative(["outstanding_base", "past_due_base"], "Money owed is never negative.")
         + [_in_set("is_overdue_in_aging", [False], "The watch list holds customers that are not (yet) overdue.",
                    batch="references")],
-        "Customers not overdue but showing an early warning.", optional=True,
+        "Customers not overdue whose warning_score reaches the threshold (ranked by it).", optional=True,
         extra_batches={"references": Batch(
             "references",
             "select watch.customer_id, coalesce(aging.is_overdue, false) as is_overdue_in_aging\n"
