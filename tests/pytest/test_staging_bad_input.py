@@ -47,6 +47,7 @@ EXPECTED_QUARANTINE = sorted([
     ("invoices", "INV-0014", "unknown_currency"),    # XYZ
     ("invoices", "INV-0015", "missing_fx_rate"),     # USD in 2025, first USD rate 2026-01-01
     ("invoices", "INV-0016", "unknown_customer"),    # 004 is quarantined (duplicate), so not a valid parent
+    ("invoices", "INV-0017", "future_date"),         # 2098-01-05: after the run date (var run_date, default today)
     # payments.csv
     ("payments", None, "null_key"),
     ("payments", "PAY-0004", "duplicate_key"),
