@@ -171,8 +171,10 @@ def test_each_format_written_and_read_back(export_build: Build, en_export: Path)
             (r["at_stake_base"] for r in expected), Decimal(0))
         for fmt in export.FORMATS:
             assert listed[f"{team}.{fmt}"]["rows"] == len(ids)
-    # The busiest teams of the demo data have people on their lists (else the checks above prove little).
-    assert sum(listed[f"{team}.csv"]["rows"] for team in TEAMS) == len(mart_rows(export_build)) > 50
+    # The busiest teams of the demo data have people on their lists (else the checks above prove little). Since
+    # issue 14 the watch list holds real early warnings only (scored), so the lists are the overdue customers
+    # plus a few watched ones.
+    assert sum(listed[f"{team}.csv"]["rows"] for team in TEAMS) == len(mart_rows(export_build)) >= 40
     # Columns a collector needs, amounts as numbers.
     header, rows = read_csv(en_export / "collections.csv")
     for name in ("Customer name", "Phone", "Email", "Contact person", "Outstanding (base currency)",
