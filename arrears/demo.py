@@ -14,9 +14,7 @@ same seed and arguments therefore give byte-identical files, and a million custo
 Every customer has one hidden behaviour type (`TYPE_NAMES`):
 
 * good: pays on or before the due date, sometimes 1-15 days late; ~3% have one recent slip (an invoice
-  3-28 days overdue at the end, or one paid 16-30 days late); a fifth of the weekly or fortnightly good
-  businesses switch to one payment every 28 days in the last ~3 months but still pay each invoice by its due
-  date (a cadence change without falling behind: noise the early warnings must not flag).
+  3-28 days overdue at the end, or one paid 16-30 days late).
 * temporary: an on-time history, then a one-off shock 35-100 days before the end: payments stop (a few tiny
   ones or kept promises at most), the contact log shows hardship (illness, accident, job loss, disaster).
 * chronic: late (10-60+ days) and partial payers all along, with past delinquency spells, growing delays,
@@ -680,16 +678,7 @@ class _ChunkSimulation:
         # pattern_change: monthly lump sums from `change`; batch dates every 28 days ending at `batch_last`
         self.change = np.where(t == PATTERN, end - _uniform_int(rng, 75, 100, n), end + 1)
         self.batch_last = end - _uniform_int(rng, 0, 14, n)
-        # noise (good customers, no random draw so every other stream stays as it was): a fifth of the weekly or
-        # fortnightly good payers switch to one payment every 28 days from `change` but pay each invoice by its due
-        # date (the batch date is on or before the due dates it pays): a cadence change without falling behind,
-        # which the early warnings must leave alone
-        no = self.first_no + np.arange(n, dtype=np.int64)
-        self.cad_noise = (t == GOOD) & self.is_bus & (self.interval <= 14) & (self.slip_pos < 0) & (no % 5 == 0)
-        self.change = np.where(self.cad_noise, end - 75 - no % 26, self.change)
-        self.batch_last = np.where(self.cad_noise, end - no % 15, self.batch_last)
-        batched = (t == PATTERN) | self.cad_noise
-        self.batch_count = np.where(batched, (self.batch_last - self.change - 14) // 28 + 1, 0)
+        self.batch_count = np.where(t == PATTERN, (self.batch_last - self.change - 14) // 28 + 1, 0)
         self.batch_first = self.batch_last - 28 * (self.batch_count - 1)
 
     # --- payments planned per payable invoice --------------------------------------------------------------------
@@ -787,10 +776,6 @@ class _ChunkSimulation:
         p1[past_rows] = due[past_rows] + _uniform_int(rng, 16, 30, len(past_rows))
         # pattern_change: from the change date, invoices wait for the monthly lump sum
         in_batch = pt & (p1 >= self.change[c])
-        # good customers' cadence change: invoices due within the batches wait for the batch (paid by their due)
-        cn = self.cad_noise[c]
-        in_batch |= (cn & (p1 >= self.change[c]) & (due >= self.batch_first[c])
-                     & (due < self.batch_first[c] + 28 * self.batch_count[c]))
         paid1[in_batch] = False
 
         a1 = np.round(amount * f1).astype(np.int64)
@@ -867,9 +852,7 @@ class _ChunkSimulation:
         c = self.p_cust[rows]
         due = self.p_due[rows]
         first = self.batch_first[c]
-        # pattern_change: the first batch on or after the due date (paid late); cadence noise: the last batch on
-        # or before it (paid on time)
-        b = np.where(self.cad_noise[c], (due - first) // 28, np.where(due <= first, 0, -(-(due - first) // 28)))
+        b = np.where(due <= first, 0, -(-(due - first) // 28))
         keep = b < self.batch_count[c]
         rows, c, b = rows[keep], c[keep], b[keep]
         key = c * 8 + b  # batch_count <= 4
@@ -883,33 +866,23 @@ class _ChunkSimulation:
             ends = np.r_[starts[1:], len(key)] - 1
             first_row[key[starts]] = rows[starts]
             last_row[key[ends]] = rows[ends]
-        custs = np.flatnonzero((self.ttype == PATTERN) | self.cad_noise)
+        custs = np.flatnonzero(self.ttype == PATTERN)
         grid_c = np.repeat(custs, 4)
         grid_b = np.tile(np.arange(4), len(custs))
         grid = grid_c * 8 + grid_b
         valid = grid_b < self.batch_count[grid_c]
         nonempty = last_row[grid] >= 0
-        # random draws for pattern_change customers only (in the same order as ever): cadence noise pays in full
-        pat = self.ttype[grid_c] == PATTERN
-
-        def draw(values: np.ndarray, fill: float) -> np.ndarray:
-            out = np.full(len(grid), fill)
-            out[pat] = values
-            return out
-
-        short = draw(rng.random(int(pat.sum())), 1.0)
-        share = draw(rng.uniform(0.3, 0.9, int(pat.sum())), 0.0)
         # about half of the lump sums fall short: 30-90% of the newest invoice waits for the next one (not when
         # that invoice would be 26+ days overdue at the end: these customers stay under 30 days past due)
         newest_due = self.p_due[np.maximum(last_row[grid], 0)]
-        rem = np.where(valid & nonempty & (short < 0.5) & (self.end - newest_due <= 25),
-                       np.round(share * self.p_amount[np.maximum(last_row[grid], 0)]), 0
+        rem = np.where(valid & nonempty & (rng.random(len(grid)) < 0.5) & (self.end - newest_due <= 25),
+                       np.round(rng.uniform(0.3, 0.9, len(grid)) * self.p_amount[np.maximum(last_row[grid], 0)]), 0
                        ).astype(np.int64)
         prev_rem = np.where(grid_b > 0, np.roll(rem, 1), 0)
         amount = sums[grid] + prev_rem - rem
         date = self.batch_first[grid_c] + 28 * grid_b
         emit = valid & (amount > 0)
-        link = np.where(nonempty & (draw(rng.random(int(pat.sum())), 1.0) < 0.2), first_row[grid], -1)
+        link = np.where(nonempty & (rng.random(len(grid)) < 0.2), first_row[grid], -1)
         self.batch_cust = grid_c[emit]
         self.batch_date = date[emit]
         self.batch_amount = amount[emit]
@@ -966,12 +939,11 @@ class _ChunkSimulation:
         add(cidx[sl], self.p_due[srow] + 2, np.full(len(srow), end), 1 + (rng.random(len(srow)) < 0.5),
             np.full(len(srow), CAT_SLIP), srow, np.zeros(len(srow)), self.p_amount[srow])
         # pattern_change: a call before some of the lump sums, promising it
-        pm = self.ttype[self.batch_cust] == PATTERN      # (not the good customers' cadence change)
-        b_cust, b_date, b_amount = self.batch_cust[pm], self.batch_date[pm], self.batch_amount[pm]
-        bt = rng.random(len(b_cust)) < 0.6
-        when = np.maximum(b_date - _uniform_int(rng, 3, 10, len(b_cust)), self.change[b_cust])
-        add(b_cust[bt], when[bt], np.minimum(when, end)[bt], np.ones(int(bt.sum())),
-            np.full(int(bt.sum()), CAT_BATCH), np.full(int(bt.sum()), -1), b_date[bt], b_amount[bt])
+        bt = rng.random(len(self.batch_cust)) < 0.6
+        when = np.maximum(self.batch_date - _uniform_int(rng, 3, 10, len(self.batch_cust)),
+                          self.change[self.batch_cust])
+        add(self.batch_cust[bt], when[bt], np.minimum(when, end)[bt], np.ones(int(bt.sum())),
+            np.full(int(bt.sum()), CAT_BATCH), np.full(int(bt.sum()), -1), self.batch_date[bt], self.batch_amount[bt])
 
         e = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in ep.items()}
         a_ep = np.repeat(np.arange(len(e["n"]), dtype=np.int64), e["n"])
@@ -1252,11 +1224,10 @@ class _ChunkSimulation:
             _join("stopped paying; first missed due date ", trouble),
             _join("monthly lump sums from ", batches),
         ]
-        notes = pc.if_else(pa.array(self.cad_noise), _join("pays every 28 days from ", batches, " on time (no warning)"),
-                           notes_by_type[GOOD])
+        notes = notes_by_type[GOOD]
         for ty in (TEMPORARY, CHRONIC, STUBBORN, PATTERN):
             notes = pc.if_else(pa.array(t == ty), notes_by_type[ty], notes)
-        notes_valid = (t != GOOD) | (self.slip_pos >= 0) | self.cad_noise
+        notes_valid = (t != GOOD) | (self.slip_pos >= 0)
         return pa.table({
             "customer_id": cust_ids,
             "true_type": _codes(TYPE_NAMES, t),

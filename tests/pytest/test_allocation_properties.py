@@ -46,6 +46,7 @@ from reference_allocation import (
 BUILDS = 2              # hypothesis examples = dbt builds
 CASES_PER_BUILD = 45    # random cases per build (plus the fixed edge cases)
 AS_OF = dt.date(2026, 6, 30)                      # the as-of date of every build
+RUN_DATE = dt.date(2030, 12, 31)                  # after every generated date: nothing is future_date
 FX_START = AS_OF - dt.timedelta(days=250)          # before any document: no missing_fx_rate
 EDGE_AS_OF_DAY = 50                                # the hand-made cases stand on their day 50
 SELECT = ["+fct_invoices", "+int_customer_credit"]
@@ -336,7 +337,10 @@ class Builder:
             "payments": [r for case in prefixed for r in case.payments],
             "fx_rates": list(fx_rows),
         })
-        run_dbt("build", db=self.db, raw_dir=self.raw, as_of=AS_OF, select=SELECT, exclude=MODELS_ONLY)
+        # documents dated after the as-of date are part of these cases (an invoice issued later is not payable yet);
+        # the run date is set beyond all of them so none is set aside as future_date (dated after the real day)
+        run_dbt("build", db=self.db, raw_dir=self.raw, as_of=AS_OF, select=SELECT, exclude=MODELS_ONLY,
+                extra_vars={"run_date": RUN_DATE.isoformat()})
         return Build(self.db, self.raw, AS_OF), prefixed
 
     def failing_cases(self, cases_: list[Case], fx_rows) -> list[tuple[Case, list[str]]]:

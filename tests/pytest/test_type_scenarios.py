@@ -86,12 +86,11 @@ def test_types_and_watch_list_hold_with_all_data(generated, tmp_path: Path) -> N
     print(f"\nwatch list (seed {SEED}, {CUSTOMERS} customers): {watch.to_dict()}", file=sys.__stdout__)
     for name, target in WATCH_TARGETS.items():
         assert getattr(watch, name) >= target, (name, watch.to_dict())
-    # the good customers who changed cadence without falling behind stay off the list
+    # good payers who are late now and then (the generator's noise) stay off the list
     with open(truth, newline="", encoding="utf-8") as handle:
-        noise = {r["customer_id"] for r in csv.DictReader(handle) if "no warning" in (r["notes"] or "")}
-    assert noise, "the generator wrote no cadence-noise customers: the check below would prove nothing"
+        good = {r["customer_id"] for r in csv.DictReader(handle) if r["true_type"] == "good"}
     listed = {r[0] for r in query(db, "select customer_id from marts.mart_watchlist")}
-    assert len(noise & listed) <= 0.1 * len(noise), sorted(noise & listed)
+    assert len(good & listed) <= 0.02 * len(good), sorted(good & listed)
 
 
 def _blank_optional(raw: Path, share: float, seed: int = 5) -> set[str]:
