@@ -24,6 +24,7 @@ import duckdb
 import psutil
 
 from arrears.paths import ROOT, dbt_executable
+from arrears.sql import literal
 
 DEMO_END = dt.date(2026, 10, 31)
 ANALYSIS = ROOT / "bench" / "analysis.md"
@@ -104,10 +105,9 @@ def raw_files(raw: Path) -> dict[str, Path]:
 
 
 def reader(path: Path) -> str:
-    literal = str(path).replace("'", "''")   # a path with an apostrophe stays one SQL string
     if path.suffix == ".parquet":
-        return f"read_parquet('{literal}')"
-    return f"read_csv('{literal}', header = true, all_varchar = true)"
+        return f"read_parquet({literal(str(path))})"
+    return f"read_csv({literal(str(path))}, header = true, all_varchar = true)"
 
 
 def scan_bound_sql(raw: Path) -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from arrears.sql import literal
+
 TYPES = ("temporary", "chronic", "stubborn")
 TRUE_TYPES = ("good", "temporary", "chronic", "stubborn", "pattern_change")
 
@@ -92,11 +94,6 @@ def write_json(ev: Evaluation, path: Path) -> None:
     path.write_text(json.dumps(ev.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _sql_text(value: str) -> str:
-    """A SQL string literal (single quotes doubled): paths with an apostrophe stay one literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def derive_scenario(raw_dir: Path, scenario: str, dest: Path) -> Path:
     """Copy the contract folder `raw_dir` to `dest` with the data of `scenario` taken away; return `dest`.
 
@@ -122,12 +119,12 @@ def derive_scenario(raw_dir: Path, scenario: str, dest: Path) -> Path:
             tmp = f.with_name(f.name + ".tmp")
             if f.suffix == ".csv":
                 con.execute(f"copy (select * replace (null as annual_income, null as total_debt) "
-                            f"from read_csv({_sql_text(str(f))}, all_varchar = true, header = true)) "
-                            f"to {_sql_text(str(tmp))} (format csv, header true)")
+                            f"from read_csv({literal(str(f))}, all_varchar = true, header = true)) "
+                            f"to {literal(str(tmp))} (format csv, header true)")
             else:
                 con.execute(f"copy (select * replace (cast(null as decimal(18, 2)) as annual_income, "
-                            f"cast(null as decimal(18, 2)) as total_debt) from read_parquet({_sql_text(str(f))})) "
-                            f"to {_sql_text(str(tmp))} (format parquet)")
+                            f"cast(null as decimal(18, 2)) as total_debt) from read_parquet({literal(str(f))})) "
+                            f"to {literal(str(tmp))} (format parquet)")
             tmp.replace(f)
     return dest
 

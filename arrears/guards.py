@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from arrears.sql import literal
+
 GUARDS = ("empty_table", "row_drop", "day_volume")
 TABLES = ("customers", "invoices", "payments", "collection_actions", "fx_rates")
 DATE_COLUMNS = {"invoices": "invoice_date", "payments": "payment_date"}
@@ -74,10 +76,6 @@ def state_path(db: Path) -> Path:
     return db.with_name(db.name + ".delivery.json")
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _files(raw_dir: Path, table: str) -> tuple[str, str] | None:
     """(reader, path pattern) of a table in the folder, or None when absent."""
     for ext, reader in (("csv", "read_csv"), ("parquet", "read_parquet")):
@@ -92,8 +90,8 @@ def _files(raw_dir: Path, table: str) -> tuple[str, str] | None:
 
 def _relation(reader: str, pattern: str) -> str:
     if reader == "read_csv":
-        return f"read_csv({_sql_text(pattern)}, all_varchar = true, header = true)"
-    return f"read_parquet({_sql_text(pattern)}, union_by_name = true)"
+        return f"read_csv({literal(pattern)}, all_varchar = true, header = true)"
+    return f"read_parquet({literal(pattern)}, union_by_name = true)"
 
 
 def measure(raw_dir: Path, settings: GuardSettings = GuardSettings()) -> DeliveryCheck:

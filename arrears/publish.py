@@ -35,6 +35,8 @@ import json
 import os
 import shutil
 import uuid
+
+from arrears.sql import literal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -441,8 +443,7 @@ def _export_parquet(build_db: Path, folder: Path) -> dict[str, int]:
         for name in names:
             target = folder / f"{name}.parquet"
             quoted = '"' + name.replace('"', '""') + '"'
-            literal = target.as_posix().replace("'", "''")   # a folder with an apostrophe stays one SQL string
-            con.execute(f"copy (select * from marts.{quoted}) to '{literal}' "
+            con.execute(f"copy (select * from marts.{quoted}) to {literal(target.as_posix())} "
                         "(format parquet, compression zstd)")
             counts[name] = con.execute(f"select count(*) from marts.{quoted}").fetchone()[0]
     return counts

@@ -23,6 +23,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
+from arrears.sql import literal
 from arrears.validation.contract import LOWERED, TABLES, UPPERED
 from arrears.validation.files import DATE_COLUMNS, csv_problem, parquet_problem, parquet_text_sql
 from arrears.validation.suites import Batch
@@ -38,8 +39,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_literal = literal
 
 
 class _DuckSource:

@@ -30,7 +30,7 @@ in_scope as (
     inner join customers on evidence.customer_id = customers.customer_id
     left join warning_scores on evidence.customer_id = warning_scores.customer_id
     where aging.past_due_base > 0 or evidence.has_pattern_change or evidence.promises_broken > 0
-       or warning_scores.warning_score >= {{ var('watch_score_threshold') }}
+       or coalesce(warning_scores.is_watch_listed, false)
 ),
 
 largest as (select max(at_stake_base) as max_at_stake_base from in_scope),

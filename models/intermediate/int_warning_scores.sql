@@ -43,7 +43,7 @@ components as (
     from measures
 ),
 
-final as (
+scored as (
     select
         customer_id,
         as_of_date,
@@ -55,6 +55,13 @@ final as (
         {{ round_float('least(100.0, 100.0 * (' ~ terms | join(' + ') ~ ') / ' ~ var('watch_score_scale') ~ ')', 1) }}
             as warning_score
     from components
+),
+
+final as (
+    select
+        scored.*,
+        warning_score >= {{ var('watch_score_threshold') }} as is_watch_listed
+    from scored
 )
 
 select * from final

@@ -4,9 +4,10 @@ published; a real one-off can be acknowledged for one run; the run summary names
 One good run of a small demo is published first (module fixture); every case then runs the pipeline on a damaged
 copy of the delivery against a copy of that published state, and asserts the exit code, the message and that
 the published database and lists are byte-identical where the run must stop. Cases already covered elsewhere,
-one test each: concurrent builds refused and a build killed midway (test_publish.py), formula injection and
-nobody-to-work-on exports (test_export.py), duplicate keys and unknown references (test_quarantine.py,
-test_staging.py), encoding and delimiter faults (test_faults_reading.py), money and dates (test_faults_money.py).
+one test each: concurrent builds refused and a build killed midway (test_publish.py), formula injection, phone
+numbers and nobody-to-work-on exports (test_export.py), duplicate keys, unknown references and every reason code
+(test_staging_bad_input.py), encoding, delimiter and Parquet faults (test_faults_reading.py), money and dates
+(test_faults_money.py).
 """
 from __future__ import annotations
 

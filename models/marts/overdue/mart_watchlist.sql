@@ -18,7 +18,7 @@ scores as (select * from {{ ref('int_customer_scores') }}),
 listed as (
     select *
     from warning_scores
-    where warning_score >= {{ var('watch_score_threshold') }}
+    where is_watch_listed
 ),
 
 {#- the signals, strongest weight first: (code, English, Chinese) -#}
