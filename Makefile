@@ -17,11 +17,12 @@ export ARREARS_DB
 venv: $(VENV)/.installed
 
 # The environment is rebuilt whenever the lock file changes. Hashes are required: nothing unpinned installs.
-$(VENV)/.installed: requirements/main.lock
+$(VENV)/.installed: requirements/main.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/main.lock
-	@$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/arrears-project.pth", "w").write(sys.argv[1] + "\n")' $(ROOT)
+	@rm -f $$($(PY) -c 'import site; print(site.getsitepackages()[0])')/arrears-project.pth
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e $(ROOT)
 	@touch $@
 
 demo-data: venv

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from arrears.atomic import write_json
 from arrears.sql import literal
 
 GUARDS = ("empty_table", "row_drop", "day_volume")
@@ -187,7 +187,4 @@ def record(db: Path, check: DeliveryCheck, as_of: dt.date | None) -> Path:
     data = {"counts": check.counts, "latest_day": check.latest_day,
             "as_of": as_of.isoformat() if as_of else None,
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_json(path, data, default=None)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from arrears import guards, publish, run_summary
+from arrears.contract import TABLE_NAMES
 from arrears.paths import ROOT, dbt_executable, default_db, default_out_dir, default_raw_dir
 
 STEPS = ("validate_raw", "check_delivery", "build", "train_risk", "build_decisions", "validate_marts", "export",
@@ -78,7 +79,7 @@ class RunConfig:
         return out
 
 
-CONTRACT_TABLES = ("customers", "invoices", "payments", "collection_actions", "fx_rates")
+CONTRACT_TABLES = TABLE_NAMES
 
 
 def raw_format(raw_dir: Path) -> str:

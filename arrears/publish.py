@@ -35,11 +35,12 @@ import json
 import os
 import shutil
 import uuid
-
-from arrears.sql import literal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+
+from arrears.atomic import fsync_path, fsync_tree, write_json
+from arrears.sql import literal
 
 KEEP_VERSIONS = 2  # the current published exports and the previous ones (a reader may still be on them)
 
@@ -114,32 +115,6 @@ def _now() -> str:
 
 # ----------------------------------------------------------------------------------------------- files
 
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    for folder, _, files in os.walk(root):
-        for name in files:
-            _fsync_path(Path(folder) / name)
-        _fsync_path(Path(folder))
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True, default=str)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_path(path.parent)
-
-
 def _remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
@@ -150,7 +125,7 @@ def _remove(path: Path) -> None:
 def _copy_durably(src: Path, dst: Path) -> None:
     """Copy src to dst (dst must not be visible to readers yet) and flush it to disk."""
     shutil.copyfile(src, dst)
-    _fsync_path(dst)
+    fsync_path(dst)
 
 
 def _stat(path: Path) -> dict[str, int] | None:
@@ -188,7 +163,7 @@ def read_state(layout: Layout) -> dict[str, Any]:
 
 def write_state(layout: Layout, state: dict[str, Any]) -> None:
     state = dict(state, updated_at=_now())
-    _write_json_atomic(layout.state_file, state)
+    write_json(layout.state_file, state)
 
 
 # ------------------------------------------------------------------------------------------------ lock
@@ -404,8 +379,8 @@ def publish(layout: Layout, *, require_validated: bool = True, require_exported:
         "marts": tables,
         "lists": sorted(p.name for p in (staging / "lists").glob("*")) if (staging / "lists").is_dir() else [],
     }
-    _write_json_atomic(staging / "manifest.json", manifest)
-    _fsync_tree(staging)
+    write_json(staging / "manifest.json", manifest)
+    fsync_tree(staging)
     _require_unchanged(layout, state, "validated")  # nothing wrote it while the Parquet files were made
 
     layout.db.parent.mkdir(parents=True, exist_ok=True)
@@ -420,7 +395,7 @@ def publish(layout: Layout, *, require_validated: bool = True, require_exported:
         _log(f"removing {stale_wal}: the published file is read-only for everyone but the publisher")
         stale_wal.unlink()
     os.replace(tmp, layout.db)  # the moment the new version becomes visible
-    _fsync_path(layout.db.parent)
+    fsync_path(layout.db.parent)
     _log(f"published {layout.db} (build {build_id}, as of {state.get('as_of')}, {len(tables)} marts)")
 
     version = _switch_exports(layout, build_id)
@@ -470,7 +445,7 @@ def _switch_exports(layout: Layout, build_id: str) -> Path:
     parquet_link = layout.out / "parquet"
     if not (parquet_link.is_symlink() and os.readlink(parquet_link) == "current/parquet"):
         _atomic_symlink(parquet_link, "current/parquet")
-    _fsync_path(layout.out)
+    fsync_path(layout.out)
     return version
 
 
@@ -488,7 +463,7 @@ def _install_lists(staged: Path, lists: Path) -> None:
             os.replace(target, old)  # two renames: the date's folder is missing for microseconds only
         os.replace(entry, target)
         _remove(old)
-    _fsync_path(lists)
+    fsync_path(lists)
     with contextlib.suppress(OSError):
         staged.rmdir()  # now empty
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from .atomic import write_json
 
 BUILD_WARNINGS_FILE = "build_warnings.json"     # written after the build step, read by later steps' summaries
 
@@ -33,10 +34,7 @@ def dbt_warnings(run_results: Path) -> list[dict[str, Any]]:
 def save_build_warnings(out: Path, run_results: Path) -> list[dict[str, Any]]:
     warnings = dbt_warnings(run_results)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / BUILD_WARNINGS_FILE
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(warnings, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(out / BUILD_WARNINGS_FILE, warnings, sort_keys=False, default=None)
     return warnings
 
 
@@ -112,11 +110,7 @@ def build_summary(*, status: str, exit_code: int, db: Path, out: Path, run_date:
 
 def write(summary: dict[str, Any], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    path = out / "run_summary.json"
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_json(out / "run_summary.json", summary)
 
 
 def format_text(summary: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Iterable
 
-from .errors import ArrearsError, EXIT_DATABASE, EXIT_NO_MARTS
+from .errors import EXIT_DATABASE, EXIT_NO_MARTS, ArrearsError
 
 
 class WarehouseError(ArrearsError):

@@ -1,11 +1,8 @@
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-"""Write the overdue report: one self-contained HTML file (inline SVG charts, opens offline).
+#!/usr/bin/env python3
+"""`arrears-report`: the same as the console command (see `--help`); the code is arrears.report.page."""
+import sys
 
-    scripts/report.py --db target/arrears.duckdb --out out/report/overdue_report.html [--lang zh]
-
-See `--help` for what it shows and the exit codes, and arrears/report.py for the details.
-"""
-from arrears.report import main
+from arrears.report.page import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import reject
+from ..atomic import write_bytes as write_atomic
+from . import reject, warehouse
 from . import report as reporting
-from . import warehouse
 from .data import DataError, coerce_label
-from .model import MODEL_TYPES, TrainConfig, save_model, train, write_atomic
+from .model import MODEL_TYPES, TrainConfig, save_model, train
 from .split import out_of_time_split, stratified_split
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_WAREHOUSE = 0, 2, 3, 4

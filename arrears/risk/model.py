@@ -10,9 +10,7 @@ evaluated is exactly the model that was chosen.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
+from ..atomic import write_bytes
 from . import metrics
 from .binning import WoEBinner
 from .data import Cleaner, DataError
@@ -303,27 +302,6 @@ def _scorecard_section(model: RiskModel) -> dict | None:
             "points_table": sc.points_table()}
 
 
-def set_default_mode(path) -> None:
-    """Give a temporary file the permissions a plain ``open`` would have (mkstemp makes it owner-only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        set_default_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def model_version(model: RiskModel) -> str:
     """First 12 hex digits of the sha256 of the freshly trained model pickled without its training time (and
     version): the same data and settings give the same version (training is deterministic), so a rerun leaves
@@ -339,7 +317,7 @@ def model_version(model: RiskModel) -> str:
 def save_model(model: RiskModel, path: Path) -> str:
     """Pickle the model atomically, with its version (``model_version``) inside; returns the version."""
     model.version = model_version(model)
-    write_atomic(path, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    write_bytes(path, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     return model.version
 
 

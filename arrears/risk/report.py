@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_bytes as write_atomic
 from . import metrics
-from .model import Evaluation, write_atomic
+from .model import Evaluation
 
 COLOURS = {"scorecard": "#1f77b4", "gbm": "#d62728"}
 

@@ -8,8 +8,6 @@ distribution, for PSI monitoring by month in ``marts.mart_score_monitoring``).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +15,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import atomic_write
 from . import metrics
 from .data import DataError
-from .model import RiskModel, set_default_mode
+from .model import RiskModel
 
 MART = "marts.mart_risk_features"
 ID, DATE, LABEL, FEATURE_PREFIX = "customer_id", "observation_date", "label", "f_"
@@ -129,19 +128,9 @@ def distribution_frame(model: RiskModel, training_points: np.ndarray, version: s
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, schema: pa.Schema) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Written atomically (arrears.atomic)."""
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        set_default_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def distribution_path(scores_path: Path) -> Path:

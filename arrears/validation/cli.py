@@ -18,7 +18,8 @@ from typing import Sequence
 from arrears.paths import default_db
 from arrears.validation.suites import STAGES, SuiteError, load_suites, write_suites
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..paths import ROOT
+
 EXPECTATIONS_DIR = ROOT / "expectations"
 EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
 

@@ -21,13 +21,13 @@ GX validates.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import Any
 
-from arrears.validation.contract import BOOLEAN_TEXTS, CODES, REASON_CODES, TABLES, TableSpec
+from arrears.contract import BOOLEAN_TEXTS, CODES, REASON_CODES, TABLES, TableSpec
 from arrears.validation.suites import Batch, Suite
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..paths import ROOT
+
 SEEDS = ROOT / "seeds"
 
 # Text shapes staging accepts (macros/try_cast.sql): ISO dates, '.' decimals (DuckDB also takes exponents).

@@ -23,10 +23,11 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterable
 
+from arrears.atomic import write_text as atomic_write_text
 from arrears.validation.runner import SuiteOutcome, Validator
-from arrears.validation.suites import atomic_write_text
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..paths import ROOT
+
 GX_DIR = ROOT / "gx"
 VENDOR_DIR = GX_DIR / "static" / "vendor"
 SITE = "local_site"
@@ -159,7 +160,9 @@ def build_data_docs(docs_dir: Path, outcomes: Iterable[SuiteOutcome], validator:
     """Store the results, build the site into docs_dir, make it offline. Returns index.html."""
     import great_expectations as gx
     from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier, ValidationResultIdentifier)
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
     docs_dir = docs_dir.resolve()
     workspace = docs_dir / ".gx"

@@ -23,8 +23,8 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
+from arrears.contract import LOWERED, TABLES, UPPERED
 from arrears.sql import literal
-from arrears.validation.contract import LOWERED, TABLES, UPPERED
 from arrears.validation.files import DATE_COLUMNS, csv_problem, parquet_problem, parquet_text_sql
 from arrears.validation.suites import Batch
 

@@ -19,14 +19,13 @@ What GX does not know about lives in `meta`:
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
+
+from ..atomic import write_text
 
 STAGES: tuple[str, ...] = ("raw", "staging", "marts")
 SEVERITIES: tuple[str, ...] = ("critical", "warning")
@@ -207,7 +206,7 @@ def write_suites(directory: Path, suites: Iterable[Suite]) -> list[Path]:
         text = dumps(suite)
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
-        atomic_write_text(path, text)
+        write_text(path, text)
         changed.append(path)
     for stale in directory.glob("*.json"):
         if stale.name not in keep:
@@ -216,14 +215,3 @@ def write_suites(directory: Path, suites: Iterable[Suite]) -> list[Path]:
     return changed
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -75,10 +75,11 @@ else
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r "$LOCK" \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     "$VENV/bin/python" -m pip check
-    # the project's package (arrears/) on the venv's path, as the Makefile does for .venv
-    "$VENV/bin/python" -c 'import site, sys; open(site.getsitepackages()[0] + "/arrears-project.pth", "w").write(sys.argv[1] + "\n")' "$ROOT"
     cp "$LOCK" "$VENV/.installed-lock"
 fi
+# the project's package (arrears/, pyproject.toml) installed editable, as the Makefile does for .venv
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 "$VENV/bin/python" - <<'PY'
 from importlib.metadata import version
 print("[setup_engines] " + ", ".join(f"{p} {version(p)}" for p in

@@ -20,28 +20,21 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from helpers import CONTRACT_COLUMNS, write_contract_folder
+from arrears import contract
 
-# Contract v2 columns. payments `status` is new in v2; add it here until helpers.CONTRACT_COLUMNS has it.
-COLUMNS: dict[str, tuple[str, ...]] = {table: tuple(cols) for table, cols in CONTRACT_COLUMNS.items()}
-if "status" not in COLUMNS["payments"]:
-    COLUMNS["payments"] = COLUMNS["payments"] + ("status",)
+from helpers import write_contract_folder
 
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": ("customer_id", "customer_name"),
-    "invoices": ("invoice_id", "customer_id", "invoice_date", "due_date", "amount"),
-    "payments": ("payment_id", "customer_id", "payment_date", "amount"),
-    "collection_actions": ("action_id", "customer_id", "action_date", "channel", "outcome"),
-    "fx_rates": ("currency", "rate_date", "rate_to_base"),
-}
-OPTIONAL_TABLES = ("collection_actions", "fx_rates")
+# The contract (arrears/contract.py): every column, and the required ones.
+COLUMNS: dict[str, tuple[str, ...]] = {name: spec.columns for name, spec in contract.TABLES.items()}
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {name: spec.required for name, spec in contract.TABLES.items()}
+OPTIONAL_TABLES = contract.OPTIONAL_TABLES
 
-CUSTOMER_TYPES = ("business", "individual")
-DOCUMENT_TYPES = ("invoice", "credit_note")
-STATUSES = ("posted", "void")
-CHANNELS = ("call", "sms", "email", "letter", "visit", "legal")
-OUTCOMES = ("no_answer", "reached", "promise_to_pay", "refused", "dispute", "hardship", "wrong_contact")
-HARDSHIP_REASONS = ("illness", "accident", "job_loss", "business_downturn", "disaster", "other")
+CUSTOMER_TYPES = contract.CODES["customer_type"]
+DOCUMENT_TYPES = contract.CODES["document_type"]
+STATUSES = contract.CODES["status"]
+CHANNELS = contract.CODES["channel"]
+OUTCOMES = contract.CODES["outcome"]
+HARDSHIP_REASONS = contract.CODES["hardship_reason"]
 BASE_CURRENCY = "CNY"
 FOREIGN_WITH_RATES = ("USD", "EUR")
 FOREIGN_WITHOUT_RATES = ("GBP",)  # no row in fx_rates: its documents are quarantined, the run goes on

@@ -18,25 +18,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-ROOT = Path(__file__).resolve().parents[2]
+from arrears import contract
+from arrears.paths import ROOT
+
 DBT = ROOT / ".venv" / "bin" / "dbt"
 
-# The raw input contract (../shared/CONTRACT.md, version 1): columns in contract order, required first.
-CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": (
-        "customer_id", "customer_name", "customer_type", "region", "phone", "email", "contact_person",
-        "account_manager", "credit_limit", "annual_income", "total_debt", "is_key_account", "created_date",
-    ),
-    "invoices": ("invoice_id", "customer_id", "invoice_date", "due_date", "amount", "currency", "document_type",
-                 "status"),
-    "payments": ("payment_id", "customer_id", "invoice_id", "payment_date", "amount", "currency", "method",
-                 "status"),
-    "collection_actions": ("action_id", "customer_id", "action_date", "channel", "outcome", "hardship_reason",
-                           "promised_amount", "promised_date"),
-    "fx_rates": ("currency", "rate_date", "rate_to_base"),
-}
-REQUIRED_TABLES = ("customers", "invoices", "payments")
-OPTIONAL_TABLES = ("collection_actions", "fx_rates")
+# The raw input contract (arrears/contract.py): columns in contract order, required first.
+CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {name: spec.columns for name, spec in contract.TABLES.items()}
+REQUIRED_TABLES = contract.REQUIRED_TABLES
+OPTIONAL_TABLES = contract.OPTIONAL_TABLES
 
 
 class DbtError(AssertionError):

@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from arrears.paths import ROOT
 from arrears.pipeline import has_tool
 
-ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "orchestration" / "airflow" / "dags"
 AIRFLOW_VENV = Path(os.environ.get("ARREARS_AIRFLOW_VENV", ROOT / ".venv-airflow"))
 AIRFLOW_PY = AIRFLOW_VENV / "bin" / "python"

@@ -9,10 +9,9 @@ import json
 import subprocess
 import sys
 
-from helpers import ROOT
-
-sys.path.insert(0, str(ROOT))
 from arrears.benchmark import auto_threads, markdown  # noqa: E402
+
+from helpers import ROOT
 
 
 def _scale(customers: int, build: float, scan: float, peak_mb: float, *, pandas: float | None = None,

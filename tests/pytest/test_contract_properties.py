@@ -17,14 +17,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hypothesis import HealthCheck, Phase, given, settings
 
 import contract_strategies as cs  # noqa: E402
 from helpers import ROOT, query  # noqa: E402

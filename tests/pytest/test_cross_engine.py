@@ -2,13 +2,13 @@
 
 If the engine tests fail, a model or macro is not portable (it fails on that engine, or computes a different
 figure there: a cent of rounding, a float beyond 1e-9, a changed rank or date). If the comparison tests fail,
-scripts/compare_engines.py would let such a difference through.
+arrears.engines.compare would let such a difference through.
 
 The engine tests need .venv-engines and a PostgreSQL server (bash scripts/ci/setup_engines.sh builds both);
 without .venv-engines they skip, unless ARREARS_REQUIRE_ENGINES=1 (CI), where anything missing is a failure.
 They build one small seeded demo dataset (150 customers, seed 7) on DuckDB, then on each engine: load the
-contract folder into schema `raw` (scripts/load_raw.py), `dbt build`, compare every table of `marts`
-(scripts/compare_engines.py). The bad-input fixture (tests/fixtures/bad_input, a row for every quarantine
+contract folder into schema `raw` (arrears.engines.load), `dbt build`, compare every table of `marts`
+(arrears.engines.compare). The bad-input fixture (tests/fixtures/bad_input, a row for every quarantine
 reason) is also built up to staging on each engine and staging compared, so typing and quarantine agree.
 Build times are printed. What runs where:
   * DuckDB (reference): seeds and models; its tests run in the rest of the suite.
@@ -19,7 +19,6 @@ Build times are printed. What runs where:
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import subprocess
@@ -31,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+import arrears.engines.compare as compare_engines
+
 from helpers import ROOT, run_dbt
 
 ENGINES_VENV = ROOT / ".venv-engines"
@@ -40,14 +41,6 @@ REQUIRED = os.environ.get("ARREARS_REQUIRE_ENGINES") == "1"
 CUSTOMERS, SEED = "150", "7"
 
 
-def _load_compare_module():
-    spec = importlib.util.spec_from_file_location("compare_engines", ROOT / "scripts" / "compare_engines.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-compare_engines = _load_compare_module()
 
 
 # --- the comparison itself (no engine needed) -------------------------------------------------------------
@@ -159,8 +152,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def _engine_env(target: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"DO_NOT_TRACK": "1", "ARREARS_HOME": str(ROOT), "ARREARS_TARGET": target,
-                "PYTHONPATH": str(ROOT)})
+    env.update({"DO_NOT_TRACK": "1", "ARREARS_HOME": str(ROOT), "ARREARS_TARGET": target})
     return env
 
 
@@ -168,16 +160,18 @@ def _load_build_compare(raw: Path, duckdb_file: Path, work: Path, target: str, e
                         dbt_args: list[str], schema: str, timeout: float) -> dict:
     """Load `raw` into the engine, dbt build there, compare `schema` with the DuckDB file; fail on any problem."""
     work.mkdir(parents=True, exist_ok=True)
-    _, load_s = _run([str(ENGINES_PY), "scripts/load_raw.py", "--target", target, "--raw-dir", str(raw)],
-                     env, f"load_raw.py --target {target} --raw-dir {raw}", timeout)
+    _, load_s = _run([str(ENGINES_PY), "-m", "arrears.engines.load", "--target", target, "--raw-dir", str(raw)],
+                     env, f"arrears-load-raw --target {target} --raw-dir {raw}", timeout)
     cmd = [str(ENGINES_DBT), "build", *dbt_args, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
            "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
            "--vars", json.dumps({"raw_dir": str(raw)})]
     built, build_s = _run(cmd, env, f"dbt build on {target}", timeout)
-    compared, compare_s = _run([str(ENGINES_PY), "scripts/compare_engines.py", "--duckdb", str(duckdb_file),
-                                "--target", target, "--schema", schema],
-                               env, f"compare_engines.py duckdb vs {target} ({schema})", timeout)
-    assert "OK:" in compared.stdout, compared.stdout
+    report_file = work / f"compare_{schema}.json"
+    compared, compare_s = _run([str(ENGINES_PY), "-m", "arrears.engines.compare", "--duckdb", str(duckdb_file),
+                                "--target", target, "--schema", schema, "--json", str(report_file)],
+                               env, f"arrears-compare-engines duckdb vs {target} ({schema})", timeout)
+    report = json.loads(report_file.read_text())
+    assert report["equal"] and not report["problems"] and report["compared"] >= 1, compared.stdout
     summary = next((line for line in built.stdout.splitlines() if "Done. PASS=" in line), "")
     return {"load": load_s, "build": build_s, "compare": compare_s, "summary": summary.split("Done. ")[-1].strip(),
             "result": _tail(compared.stdout, 1)}

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
 from arrears import demo  # noqa: E402
+from arrears.paths import ROOT
 
 SCRIPT = ROOT / "scripts" / "generate_demo_data.py"
 N = 600

@@ -24,7 +24,8 @@ import duckdb
 import pytest
 
 import arrears
-from arrears import export
+from arrears.export import cli, columns, lists, safety
+
 from helpers import ROOT, Build, query, run_dbt
 
 EXPORT = ROOT / "scripts" / "export_strategy_lists.py"
@@ -102,7 +103,7 @@ def export_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[
     """The CLI in this process (what the script's `sys.exit(main())` exits with): exit code and stderr.
     Cheaper than a subprocess; the subprocess runs above cover the script itself."""
     try:
-        code = export.main([*map(str, args), "--quiet"])
+        code = cli.main([*map(str, args), "--quiet"])
     except SystemExit as exc:  # argparse
         code = exc.code
     return code, capsys.readouterr().err
@@ -169,7 +170,7 @@ def test_each_format_written_and_read_back(export_build: Build, en_export: Path)
         assert ranks == sorted(ranks)
         assert sum(table.column("at_stake_base").to_pylist(), Decimal(0)) == sum(
             (r["at_stake_base"] for r in expected), Decimal(0))
-        for fmt in export.FORMATS:
+        for fmt in lists.FORMATS:
             assert listed[f"{team}.{fmt}"]["rows"] == len(ids)
     # The busiest teams of the demo data have people on their lists (else the checks above prove little). Since
     # issue 14 the watch list holds real early warnings only (scored), so the lists are the overdue customers
@@ -225,7 +226,7 @@ def test_manifest_checksums_totals_and_version(export_build: Build, en_export: P
                                   "+86 138 0000 0002+cmd|' /C calc'!A0", "+1 (555) SUM(A1)"])
 def test_neutralise_prefixes_formula_text(text):
     # Would fail if any text a spreadsheet runs as a formula went out unchanged.
-    assert export.neutralise(text) == "'" + text
+    assert safety.neutralise(text) == "'" + text
 
 
 @pytest.mark.parametrize("value", [-12.5, -3, Decimal("-0.01"), "-12.50", "+86", "Zhang Wei", "a=b", None,
@@ -233,7 +234,7 @@ def test_neutralise_prefixes_formula_text(text):
 def test_neutralise_keeps_numbers_and_plain_text(value):
     # Would fail if negative numbers (or text that is just a number) became text in the spreadsheet, or if a
     # phone number starting with + were exported with a visible apostrophe (issue 20).
-    assert export.neutralise(value) == value
+    assert safety.neutralise(value) == value
 
 
 def test_formula_injection_neutralised_in_csv_and_xlsx(export_build: Build, en_export: Path):
@@ -255,7 +256,7 @@ def test_formula_injection_neutralised_in_csv_and_xlsx(export_build: Build, en_e
                 assert row[header.index("Contact person")] == "'" + HOSTILE_CONTACT
             for cell in row:
                 # a phone number (+86 27 8640 7352) is the one kind of text that may start with '+'
-                assert not cell.startswith(("=", "+", "@", "\t", "\r")) or export._PHONE.fullmatch(cell), cell
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")) or safety._PHONE.fullmatch(cell), cell
                 if cell.startswith("-"):
                     float(cell)  # only plain negative numbers may start with '-'
         from openpyxl import load_workbook
@@ -266,7 +267,7 @@ def test_formula_injection_neutralised_in_csv_and_xlsx(export_build: Build, en_e
                     assert cell.data_type != "f", f"{team}.xlsx {cell.coordinate} is a formula: {cell.value!r}"
                     if isinstance(cell.value, str):
                         assert (not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
-                                or export._PHONE.fullmatch(cell.value)), cell.value
+                                or safety._PHONE.fullmatch(cell.value)), cell.value
     assert seen == len(hostile)
 
 
@@ -281,7 +282,7 @@ def test_existing_folder_needs_force(export_build: Build, tmp_path: Path, capsys
     (folder / "notes.txt").write_text("a collector's note")
 
     again = run_export("--db", export_build.db, "--out", tmp_path, "--format", "parquet")
-    assert again.returncode == export.EXIT_EXISTS == 3, again.stderr
+    assert again.returncode == lists.EXIT_EXISTS == 3, again.stderr
     assert "--force" in again.stderr
     assert (folder / "manifest.json").read_bytes() == before and (folder / "notes.txt").exists()
     assert not (folder / "collections.parquet").exists()
@@ -318,7 +319,7 @@ def test_chinese_labels_and_text_round_trip(export_build: Build, zh_export: Path
     assert sheader[0] == "团队" and {r[0] for r in srows} >= {"催收组", "法务组"}
     # Parquet keeps stable column names whatever the language (tools read it), with Chinese text values.
     table = read_parquet(zh_export / "legal.parquet")
-    assert table.column_names == [c.key for c in export.LIST_COLUMNS]
+    assert table.column_names == [c.key for c in columns.LIST_COLUMNS]
     assert set(table.column("overdue_type").to_pylist()) == {"顽固性逾期"}
 
 
@@ -348,20 +349,20 @@ def test_mask_pii(export_build: Build, tmp_path: Path, capsys):
 @pytest.mark.parametrize("value, masked", [
     ("王芳", "王*"), ("张秀英", "张**"), ("Kevin Brown", "K**** B****"), ("", ""), (None, None)])
 def test_mask_name(value, masked):
-    assert export.mask_name(value) == masked
+    assert safety.mask_name(value) == masked
 
 
 @pytest.mark.parametrize("value, masked", [
     ("13800000002", "138****0002"), ("+86 193 3799 3817", "+86 193 **** 3817"),
     ("+86 21 04454427", "+86 21 0***4427"), ("12345", "***45")])
 def test_mask_phone(value, masked):
-    assert export.mask_phone(value) == masked
+    assert safety.mask_phone(value) == masked
 
 
 @pytest.mark.parametrize("value, masked", [
     ("wang.fang@example.cn", "w***@example.cn"), ("x@y.com", "x***@y.com"), ("broken", "b***")])
 def test_mask_email(value, masked):
-    assert export.mask_email(value) == masked
+    assert safety.mask_email(value) == masked
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -369,7 +370,7 @@ def test_mask_email(value, masked):
 def test_missing_database_exits_2(tmp_path: Path):
     # Would fail if a wrong --db went unnoticed (or created an empty database file).
     result = run_export("--db", tmp_path / "nope.duckdb", "--out", tmp_path / "out")
-    assert result.returncode == export.EXIT_DATABASE == 2
+    assert result.returncode == lists.EXIT_DATABASE == 2
     assert "does not exist" in result.stderr
     assert not (tmp_path / "nope.duckdb").exists() and not (tmp_path / "out").exists()
 
@@ -379,7 +380,7 @@ def test_database_without_marts_exits_4(tmp_path: Path, capsys):
     db = tmp_path / "empty.duckdb"
     duckdb.connect(str(db)).close()
     code, err = export_main(capsys, "--db", db, "--out", tmp_path / "out")
-    assert code == export.EXIT_NO_MARTS == 4
+    assert code == lists.EXIT_NO_MARTS == 4
     assert "pipeline" in err and "mart_collection_strategy" in err
 
 
@@ -387,7 +388,7 @@ def test_as_of_without_data_exits_5(export_build: Build, tmp_path: Path, capsys)
     # Would fail if an export for a day the warehouse was not built for wrote empty lists.
     other = export_build.as_of - dt.timedelta(days=1)
     code, err = export_main(capsys, "--db", export_build.db, "--as-of", other, "--out", tmp_path)
-    assert code == export.EXIT_NO_DATA == 5
+    assert code == lists.EXIT_NO_DATA == 5
     assert export_build.as_of.isoformat() in err  # names the date it does hold
     assert list(tmp_path.iterdir()) == []
 
@@ -397,7 +398,7 @@ def test_unwritable_output_exits_6(export_build: Build, tmp_path: Path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     code, err = export_main(capsys, "--db", export_build.db, "--out", blocker / "lists", "--format", "csv")
-    assert code == export.EXIT_UNWRITABLE == 6
+    assert code == lists.EXIT_UNWRITABLE == 6
     assert "cannot write" in err
 
 
@@ -408,7 +409,7 @@ def test_bad_format_is_a_usage_error(tmp_path: Path, capsys):
 
 def test_help_documents_exit_codes(capsys):
     with pytest.raises(SystemExit) as exc:
-        export.main(["--help"])
+        cli.main(["--help"])
     out = capsys.readouterr().out
     assert exc.value.code == 0
     for code in ("2 ", "3 ", "4 ", "5 ", "6 "):

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from arrears.demo import DemoConfig, generate
+
 from helpers import ROOT, query
 
 PIPELINE = ROOT / "scripts" / "run_pipeline.py"

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from arrears.demo import DemoConfig, generate
+
 from helpers import ROOT, query, run_dbt
 
 VALIDATE = ROOT / "scripts" / "validate.py"

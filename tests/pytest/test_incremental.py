@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from arrears.demo import DemoConfig, generate
+
 from helpers import query, run_dbt
 
 FIRST_AS_OF = "2026-09-24"

@@ -21,8 +21,8 @@ import duckdb
 import pytest
 
 from arrears import pipeline, publish
+from arrears.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 RUN_PIPELINE = ROOT / "scripts" / "run_pipeline.py"
 

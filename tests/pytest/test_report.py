@@ -17,10 +17,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from test_export import DEMO_GENERATOR, HOSTILE_NAMES, export_dataset
 
 from arrears import report
+
 from helpers import ROOT, Build
-from test_export import DEMO_GENERATOR, HOSTILE_NAMES, export_dataset
 
 REPORT = ROOT / "scripts" / "report.py"
 CHROMIUM = Path(os.environ.get("ARREARS_CHROMIUM", "/usr/bin/chromium"))

@@ -1,18 +1,13 @@
 """Cleaning, WoE binning, IV / information gain and feature selection on small hand-checkable data."""
 
 import math
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from arrears.risk.binning import WoEBinner, fit_categorical, fit_numeric, information_gain, woe_iv  # noqa: E402
-from arrears.risk.data import (KIND_INT_CAT, KIND_NUMERIC, KIND_TEXT_CAT, MISSING, Cleaner,  # noqa: E402
-                               DataError, coerce_label)
+from arrears.risk.data import KIND_INT_CAT, KIND_NUMERIC, KIND_TEXT_CAT, MISSING, Cleaner, DataError, coerce_label  # noqa: E402
 from arrears.risk.selection import select_features  # noqa: E402
 
 # Two-bin toy: bin a = 40 goods + 10 bads, bin b = 60 goods + 40 bads (100 goods, 50 bads in all).

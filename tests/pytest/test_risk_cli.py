@@ -8,13 +8,11 @@ import subprocess
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from arrears.paths import ROOT
 from arrears.risk.cli import main  # noqa: E402
 
 REQUIRED = ("roc_auc", "ks", "accuracy", "precision", "recall", "f1")

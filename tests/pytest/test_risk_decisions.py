@@ -20,15 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import ROOT, query, query_dicts, run_dbt, write_contract_folder
-
-sys.path.insert(0, str(ROOT))
-
 from arrears import publish  # noqa: E402
 from arrears.demo import DemoConfig, generate  # noqa: E402
 from arrears.pipeline import risk_dir  # noqa: E402
 from arrears.risk import metrics, warehouse  # noqa: E402
 from arrears.risk.cli import main as train_main  # noqa: E402
+
+from helpers import ROOT, query, query_dicts, run_dbt, write_contract_folder
 
 RUN_PIPELINE = ROOT / "scripts" / "run_pipeline.py"
 RISK_STEPS = "build,train_risk,build_decisions"

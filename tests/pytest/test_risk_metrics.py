@@ -10,10 +10,6 @@ Bads {0.9, 0.8, 0.6}, goods {0.7, 0.6, 0.55}. Pairs where the bad outranks the g
 """
 
 import math
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

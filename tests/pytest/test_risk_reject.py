@@ -3,10 +3,6 @@ the end-to-end command on a synthetic applications file made here (the demo gene
 
 import json
 import pathlib
-import sys
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

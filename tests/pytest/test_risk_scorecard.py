@@ -1,10 +1,6 @@
 """Scorecard points: the scaling rule (base score at base odds, PDO doubles the odds) and the points table."""
 
 import math
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

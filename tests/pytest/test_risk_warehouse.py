@@ -1,10 +1,6 @@
 """Warehouse mode: read marts.mart_risk_features read-only, split out of time, score every date (or the latest) to Parquet."""
 
 import json
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402

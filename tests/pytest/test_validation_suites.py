@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
-
-from arrears.validation import contract
+from arrears import contract
 from arrears.validation.definitions import all_suites
 from arrears.validation.docs import localize_html, remote_asset_references
-from arrears.validation.suites import CHUNK_MERGE, SuiteError, Suite, dumps, load_suites
+from arrears.validation.suites import CHUNK_MERGE, Suite, SuiteError, dumps, load_suites
+
+from helpers import ROOT
 
 EXPECTATIONS = ROOT / "expectations"
 
@@ -67,28 +67,6 @@ def test_raw_severity_policy() -> None:
                 assert exp["meta"]["severity"] == "warning", (suite.name, exp["type"], exp["kwargs"])
         columns = [e for e in suite.expectations if e["type"] == "expect_table_columns_to_match_set"]
         assert columns and columns[0]["meta"]["severity"] == "critical"
-
-
-def _contract_macro() -> dict:
-    text = (ROOT / "macros" / "contract.sql").read_text(encoding="utf-8")
-    body = re.search(r"macro contract\(\)\s*%\}\s*\{\{\s*return\((\{.*?\})\)\s*\}\}", text, re.S)
-    assert body, "macros/contract.sql no longer has the contract() dict"
-    literal = body.group(1).replace("false", "False").replace("true", "True")
-    return ast.literal_eval(literal)
-
-
-def test_contract_module_agrees_with_dbt_macro() -> None:
-    """The validation code and staging would read the contract differently."""
-    macro = _contract_macro()
-    assert set(macro) == set(contract.TABLES)
-    for name, spec in contract.TABLES.items():
-        m = macro[name]
-        assert list(spec.required) == m["required"], name
-        assert list(spec.optional) == m["optional"], name
-        assert spec.optional_table == m["optional_table"], name
-    codes = (ROOT / "macros" / "contract.sql").read_text(encoding="utf-8")
-    for name, values in contract.CODES.items():
-        assert re.search(rf"'{name}':\s*\[{', '.join(repr(v) for v in values)}\]", codes), name
 
 
 def test_strategy_codes_come_from_the_seed() -> None:

@@ -1,6 +1,6 @@
 """Connections to the server engines the dbt project also runs on (profiles.yml targets `postgres` and
-`spark`), configured from the same environment variables, for scripts/load_raw.py and
-scripts/compare_engines.py. Needs .venv-engines (psycopg2, pyspark); nothing here is imported by .venv code.
+`spark`), configured from the same environment variables, for arrears.engines.load and
+arrears.engines.compare. Needs .venv-engines (psycopg2, pyspark); nothing here is imported by .venv code.
 
 Spark runs in this process (local pyspark) with the warehouse folder and the embedded Derby metastore of the
 `spark` target under ARREARS_SPARK_DIR, so tables written here are the ones dbt reads and builds. Embedded
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .paths import ROOT
+from ..paths import ROOT
 
 
 def pg_settings() -> dict[str, Any]:

@@ -2,8 +2,8 @@
 """Compare every table of the marts schema of a DuckDB build with the same build on PostgreSQL or Spark,
 row for row, and exit non-zero on any difference.
 
-    .venv-engines/bin/python scripts/compare_engines.py --duckdb target/arrears.duckdb --target postgres
-    ARREARS_SPARK_DIR=/abs/dir .venv-engines/bin/python scripts/compare_engines.py --duckdb x.duckdb --target spark
+    .venv-engines/bin/arrears-compare-engines --duckdb target/arrears.duckdb --target postgres
+    ARREARS_SPARK_DIR=/abs/dir .venv-engines/bin/arrears-compare-engines --duckdb x.duckdb --target spark
 
 Every table (and view) of the schema present on both sides is compared; a table present on one side only is
 listed and, unless named with --allow-missing, is a difference. Rows are matched on the table's key: the
@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Sequence
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the arrears package, also without the .pth
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
@@ -272,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-missing", action="append", default=[], metavar="TABLE",
                         help="a table that may be absent on one side (repeatable), e.g. a model that needs "
                              "risk scores only the DuckDB pipeline has")
+    parser.add_argument("--json", type=Path, metavar="FILE",
+                        help="also write the result here: {equal, compared, tables: {name: problems}, notes}")
     parser.add_argument("--min-tables", type=int, default=1,
                         help="fail unless at least this many tables were compared (default 1)")
     args = parser.parse_args(argv)
@@ -299,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  DIFF  {name}: {found[0]}")
         for line in found[1:]:
             print(f"        {line}")
+    equal = compared >= args.min_tables and not problems
+    if args.json:
+        args.json.write_text(json.dumps({"engine": args.target, "schema": args.schema, "equal": equal,
+                                         "compared": compared, "min_tables": args.min_tables,
+                                         "problems": problems, "notes": notes}, indent=2) + "\n")
     if compared < args.min_tables:
         print(f"FAILED: only {compared} table(s) compared, expected at least {args.min_tables}")
         return 1

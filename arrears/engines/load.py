@@ -2,8 +2,8 @@
 """Load a contract input folder into the `raw` schema of a server target (PostgreSQL or Spark), every column
 as text, so the dbt project reads it there exactly as DuckDB reads the files (models/staging/_sources.yml).
 
-    .venv-engines/bin/python scripts/load_raw.py --target postgres --raw-dir data/raw
-    ARREARS_SPARK_DIR=/abs/dir .venv-engines/bin/python scripts/load_raw.py --target spark --raw-dir data/raw
+    .venv-engines/bin/arrears-load-raw --target postgres --raw-dir data/raw
+    ARREARS_SPARK_DIR=/abs/dir .venv-engines/bin/arrears-load-raw --target spark --raw-dir data/raw
 
 The files (`<table>.csv`, or `<table>.parquet`) are read by DuckDB with the options of the DuckDB source
 (header, all columns as text), so all three engines start from the same text values; the schema is dropped
@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the arrears package, also without the .pth
+from arrears.contract import TABLE_NAMES
 
-TABLES = ("customers", "invoices", "payments", "collection_actions", "fx_rates")
+TABLES = TABLE_NAMES
 
 
 def find_inputs(raw_dir: Path, raw_format: str | None) -> tuple[str, dict[str, Path]]:
