@@ -18,9 +18,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import psutil
@@ -279,7 +279,7 @@ def growth(results: list[ScaleResult]) -> dict:
 
 
 def to_json(results: list[ScaleResult], settings: dict) -> dict:
-    return {"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+    return {"measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine(),
             "settings": settings, "growth": growth(results),
             "scales": [{**asdict(r), "slowest_models": getattr(r, "slowest", [])} for r in results]}
 
@@ -362,7 +362,7 @@ def markdown(payload: dict, chart: str) -> str:
     ]
     for s in scales:
         t = s["timings"]
-        cell = lambda k: f"{t[k]['seconds']:.1f} s" if k in t else "–"  # noqa: E731
+        cell = lambda k, t=t: f"{t[k]['seconds']:.1f} s" if k in t else "–"  # noqa: E731
         lines.append(
             f"| {s['customers']:,} | {s['invoice_and_payment_rows']:,} | {cell('generate')} | {cell('scan_bound')} "
             f"| {cell('pandas_aging')} | {cell('dbt_aging_models')} | {cell('dbt_build_full')} "

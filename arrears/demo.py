@@ -46,9 +46,9 @@ import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -258,7 +258,7 @@ def generate(out_dir: Path, config: DemoConfig | None = None, truth_path: Path |
         fx_first = start - 30
         fx = _fx_rates(np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(0,))), end - fx_first + 1)
         sinks["fx_rates"].write(_fx_table(fx, fx_first))
-        offsets = {name: 0 for name in _ID_PREFIX}
+        offsets = dict.fromkeys(_ID_PREFIX, 0)
         for chunk in range(n_chunks):
             first_no = chunk * CHUNK_CUSTOMERS + 1
             n = min(CHUNK_CUSTOMERS, n_total - first_no + 1)

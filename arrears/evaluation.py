@@ -59,9 +59,9 @@ def evaluate(db: Path, truth_csv: Path) -> Evaluation:
             [str(truth_csv)],
         ).fetchall()
     columns = (*TYPES, "not_listed")
-    confusion = {t: {c: 0 for c in columns} for t in TRUE_TYPES}
+    confusion = {t: dict.fromkeys(columns, 0) for t in TRUE_TYPES}
     for true_type, predicted, n in rows:
-        confusion.setdefault(true_type, {c: 0 for c in columns})[predicted] = int(n)
+        confusion.setdefault(true_type, dict.fromkeys(columns, 0))[predicted] = int(n)
     actual = {t: sum(confusion[t].values()) for t in TYPES}
     covered = sum(confusion[t][c] for t in TYPES for c in TYPES)
     result = Evaluation(confusion=confusion, coverage=covered / max(1, sum(actual.values())))

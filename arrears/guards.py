@@ -20,9 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import statistics
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from arrears.atomic import write_json
 from arrears.sql import literal
@@ -186,5 +186,5 @@ def record(db: Path, check: DeliveryCheck, as_of: dt.date | None) -> Path:
     path = state_path(db)
     data = {"counts": check.counts, "latest_day": check.latest_day,
             "as_of": as_of.isoformat() if as_of else None,
-            "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+            "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     return write_json(path, data, default=None)

@@ -19,9 +19,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from arrears import guards, publish, run_summary
 from arrears.contract import TABLE_NAMES
@@ -267,7 +267,7 @@ def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
 def _try_built_as_of(db: Path) -> dt.date | None:
     try:
         return built_as_of(db)
-    except Exception:  # noqa: BLE001 - the as-of is informative here; a missing one is reported later
+    except Exception:
         return None
 
 
@@ -387,7 +387,7 @@ def _summarise(cfg: RunConfig, status: str, exit_code: int, message: str | None)
         path = run_summary.write(summary, cfg.out)
         print(run_summary.format_text(summary), flush=True)
         print(f"[summary] written to {path}", flush=True)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         print(f"[summary] could not be written: {exc}", file=sys.stderr)
 
 

@@ -35,9 +35,10 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from arrears.atomic import fsync_path, fsync_tree, write_json
 from arrears.sql import literal
@@ -110,7 +111,7 @@ def _log(message: str) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 # ----------------------------------------------------------------------------------------------- files
@@ -282,7 +283,7 @@ def prepare_build(layout: Layout, full_refresh: bool = False) -> str:
         and published.get("db_stat") == _stat(layout.db)
         and published.get("work_fingerprint") == fingerprint(layout)
     )
-    build_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S_%fZ") + "-" + uuid.uuid4().hex[:6]
+    build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S_%fZ") + "-" + uuid.uuid4().hex[:6]
     # From here on the build file is being changed: record that before touching it, so that a kill at any
     # later point makes the next build start again from the published file.
     write_state(layout, {"build_id": build_id, "status": "building", "started_at": _now(),

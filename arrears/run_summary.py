@@ -104,7 +104,7 @@ def build_summary(*, status: str, exit_code: int, db: Path, out: Path, run_date:
         "dbt_warnings": _load_json(out / BUILD_WARNINGS_FILE) or [],
         "gx_warnings": gx_warnings(out / "data_docs"),
         "delivery": delivery,
-        "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -7,8 +7,8 @@ DuckDB file, or is being written.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .errors import EXIT_DATABASE, EXIT_NO_MARTS, ArrearsError
 

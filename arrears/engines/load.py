@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 load_postgres(tables, args.schema)
             else:
                 load_spark(tables, args.schema)
-    except Exception as exc:  # noqa: BLE001 - report any load failure with a clear exit code
+    except Exception as exc:
         print(f"error: loading into {args.target} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(f"Loaded in {time.perf_counter() - started:.1f}s")

@@ -42,10 +42,11 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import arrears
 
@@ -355,7 +356,7 @@ def _write_folder(tmp: Path, rows: list[dict[str, Any]], teams: list[str], total
     manifest = {
         "tool": TOOL,
         "tool_version": arrears.__version__,
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "as_of_date": as_of.isoformat(),
         "source_database": str(db),
         "source_table": SOURCE_TABLE,

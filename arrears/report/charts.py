@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ..labels import OVERDUE_TYPE_LABELS as TYPE_LABELS
 from ..labels import OVERDUE_TYPE_ORDER as TYPE_ORDER

@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import arrears
 
@@ -100,7 +101,7 @@ def _watch_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
 
 
 def render_html(data: ReportData, lang: str = "en", generated_at: dt.datetime | None = None) -> str:
-    generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
+    generated_at = generated_at or dt.datetime.now(dt.UTC)
     charts = draw_charts(data, lang)
     k = data.kpis
     esc = html.escape

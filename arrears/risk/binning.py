@@ -259,7 +259,7 @@ class WoEBinner:
     monotone: bool = True
     bins: dict[str, FeatureBins] = field(default_factory=dict)
 
-    def fit(self, typed: pd.DataFrame, y: np.ndarray, weights: np.ndarray | None = None) -> "WoEBinner":
+    def fit(self, typed: pd.DataFrame, y: np.ndarray, weights: np.ndarray | None = None) -> WoEBinner:
         """``weights``: optional row weights (reject inference); counts become sums of weights."""
         self.bins = {}
         for name in typed.columns:

@@ -112,7 +112,7 @@ class Cleaner:
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
 
-    def fit(self, frame: pd.DataFrame, candidates: list[str]) -> "Cleaner":
+    def fit(self, frame: pd.DataFrame, candidates: list[str]) -> Cleaner:
         self.columns, self.dropped = {}, {}
         n = len(frame)
         for name in candidates:
@@ -181,7 +181,7 @@ class Cleaner:
                 s = normalise_missing(raw.astype("object") if not _is_text(raw) else raw)
                 codes = {c: i for i, c in enumerate(info.categories)}
                 other = float(len(info.categories))   # unseen or rare categories share one code
-                col = s.map(lambda v: np.nan if pd.isna(v) else float(codes.get(str(v), other)))
+                col = s.map(lambda v, codes=codes, other=other: np.nan if pd.isna(v) else float(codes.get(str(v), other)))
                 cols.append(col.to_numpy(dtype="float64"))
                 names.append(name)
                 cats.append(True)

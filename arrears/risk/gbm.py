@@ -28,7 +28,7 @@ class GradientBoostingModel:
     model: HistGradientBoostingClassifier | None = None
 
     def fit(self, X: np.ndarray, y: np.ndarray, columns: list[str], categorical: np.ndarray,
-            sample_weight: np.ndarray | None = None) -> "GradientBoostingModel":
+            sample_weight: np.ndarray | None = None) -> GradientBoostingModel:
         self.columns = list(columns)
         self.model = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -241,7 +241,7 @@ def train(frame: pd.DataFrame, y: np.ndarray, split: Split, config: TrainConfig,
         evaluation.points_fit[name] = pts_all[fit]
 
     model.primary = max(names, key=lambda n: (np.nan_to_num(validation_auc[n], nan=-1.0), n == "scorecard"))
-    model.trained_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    model.trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
 
     report = {
         "primary_model": model.primary,

@@ -33,9 +33,9 @@ ignored there) and any number of numeric or categorical feature columns (missing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd

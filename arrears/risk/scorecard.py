@@ -68,7 +68,7 @@ class ScoreBands:
     letters: str = "ABCDE"
 
     @classmethod
-    def from_pd_cutoffs(cls, scaling: ScoreScaling, pd_cutoffs=(0.02, 0.05, 0.10, 0.20)) -> "ScoreBands":
+    def from_pd_cutoffs(cls, scaling: ScoreScaling, pd_cutoffs=(0.02, 0.05, 0.10, 0.20)) -> ScoreBands:
         cut = sorted(float(c) for c in pd_cutoffs)
         if len(cut) != 4 or not all(0 < c < 1 for c in cut):
             raise ValueError("need four PD cut-offs strictly between 0 and 1")
@@ -106,7 +106,7 @@ class Scorecard:
     explained_variance: list[float] | None = None
 
     def fit(self, woe: pd.DataFrame, y: np.ndarray, binner: WoEBinner,
-            sample_weight: np.ndarray | None = None) -> "Scorecard":
+            sample_weight: np.ndarray | None = None) -> Scorecard:
         """``sample_weight``: optional row weights (reject inference), passed to the logistic regression."""
         features = list(woe.columns)
         self.dropped_wrong_sign = []

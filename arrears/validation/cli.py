@@ -12,8 +12,8 @@ import argparse
 import fnmatch
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from arrears.paths import default_db
 from arrears.validation.suites import STAGES, SuiteError, load_suites, write_suites
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _print_outcome(outcome, quiet: bool) -> None:  # noqa: ANN001 - SuiteOutcome
+def _print_outcome(outcome, quiet: bool) -> None:
     name = outcome.suite.name
     if outcome.skipped:
         print(f"WARN  {name}: skipped, {outcome.skipped}")

@@ -20,8 +20,9 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from arrears.atomic import write_text as atomic_write_text
 from arrears.validation.runner import SuiteOutcome, Validator

@@ -15,8 +15,9 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -260,7 +261,7 @@ class Validator:
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.datasource = self.context.data_sources.add_pandas("arrears")
         self._assets: dict[str, Any] = {}
-        self.run_time = dt.datetime.now(dt.timezone.utc)
+        self.run_time = dt.datetime.now(dt.UTC)
 
     # -- GX objects
     def _configuration(self, suite: Suite, index: int, exp: dict[str, Any]) -> Any:

@@ -17,8 +17,8 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -64,7 +64,7 @@ class _DuckSource:
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
-    def __enter__(self) -> "_DuckSource":
+    def __enter__(self) -> _DuckSource:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..atomic import write_text
 
@@ -75,7 +76,7 @@ class Batch:
                 "index_columns": list(self.index_columns), "relations": list(self.relations)}
 
     @classmethod
-    def from_json(cls, name: str, data: dict[str, Any]) -> "Batch":
+    def from_json(cls, name: str, data: dict[str, Any]) -> Batch:
         return cls(name=name, sql=data["sql"], partition_by=tuple(data.get("partition_by", ())),
                    index_columns=tuple(data.get("index_columns", ())), relations=tuple(data.get("relations", ())))
 
@@ -103,7 +104,7 @@ class Suite:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Suite":
+    def from_json(cls, data: dict[str, Any]) -> Suite:
         try:
             meta = data["meta"]["arrears"]
             suite = cls(

@@ -14,9 +14,10 @@ import datetime as dt
 import json
 import os
 import subprocess
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from arrears import contract
 from arrears.paths import ROOT

@@ -32,9 +32,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Iterable
 
 BASE_CURRENCY = "CNY"
 CENT = Decimal("0.01")

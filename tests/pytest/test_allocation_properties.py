@@ -65,7 +65,7 @@ class Case:
     label: str = "random"
     prefix: str = ""
 
-    def prefixed(self, prefix: str) -> "Case":
+    def prefixed(self, prefix: str) -> Case:
         """The case with every id prefixed, so cases in one batch never meet."""
         def pid(value: str) -> str:
             return prefix + value if value else value
@@ -80,7 +80,7 @@ class Case:
             prefix=prefix,
         )
 
-    def without(self, kind: str, index: int) -> "Case":
+    def without(self, kind: str, index: int) -> Case:
         """The case less one document (an invoice takes the payments naming it along)."""
         if kind == "invoices":
             gone = self.invoices[index]["invoice_id"]
@@ -88,7 +88,7 @@ class Case:
                            payments=tuple(p for p in self.payments if p["invoice_id"] != gone))
         return replace(self, payments=self.payments[:index] + self.payments[index + 1:])
 
-    def smaller_variants(self) -> list["Case"]:
+    def smaller_variants(self) -> list[Case]:
         return ([self.without("invoices", i) for i in range(len(self.invoices))]
                 + [self.without("payments", i) for i in range(len(self.payments))])
 

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-from arrears.benchmark import auto_threads, markdown  # noqa: E402
+from arrears.benchmark import auto_threads, markdown
 
 from helpers import ROOT
 

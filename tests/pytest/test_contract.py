@@ -11,6 +11,7 @@ import pytest
 
 from arrears import contract
 from arrears.paths import ROOT
+
 from helpers import CONTRACT_COLUMNS, Build
 
 DUCKDB_TYPES = {"text": "VARCHAR", "date": "DATE", "boolean": "BOOLEAN"}

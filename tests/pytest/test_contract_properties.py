@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-import contract_strategies as cs  # noqa: E402
-from helpers import ROOT, query  # noqa: E402
+import contract_strategies as cs
+from helpers import ROOT, query
 
 EXAMPLES = int(os.environ.get("ARREARS_PROPERTY_EXAMPLES", "2"))
 PYTHON = ROOT / ".venv" / "bin" / "python"

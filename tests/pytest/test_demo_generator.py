@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from arrears import demo  # noqa: E402
+from arrears import demo
 from arrears.paths import ROOT
 
 SCRIPT = ROOT / "scripts" / "generate_demo_data.py"

@@ -111,7 +111,7 @@ def layout(tmp_path: Path) -> publish.Layout:
 
 
 def probe_values(look_result: dict) -> set[str]:
-    return {row for row in look_result["marts"].get("mart_probe", [])}
+    return set(look_result["marts"].get("mart_probe", []))
 
 
 def test_reader_holding_the_old_file_keeps_it_and_new_readers_get_the_new_one(layout):

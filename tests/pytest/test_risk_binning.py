@@ -2,13 +2,13 @@
 
 import math
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
 
-from arrears.risk.binning import WoEBinner, fit_categorical, fit_numeric, information_gain, woe_iv  # noqa: E402
-from arrears.risk.data import KIND_INT_CAT, KIND_NUMERIC, KIND_TEXT_CAT, MISSING, Cleaner, DataError, coerce_label  # noqa: E402
-from arrears.risk.selection import select_features  # noqa: E402
+from arrears.risk.binning import WoEBinner, fit_categorical, fit_numeric, information_gain, woe_iv
+from arrears.risk.data import KIND_INT_CAT, KIND_NUMERIC, KIND_TEXT_CAT, MISSING, Cleaner, DataError, coerce_label
+from arrears.risk.selection import select_features
 
 # Two-bin toy: bin a = 40 goods + 10 bads, bin b = 60 goods + 40 bads (100 goods, 50 bads in all).
 # WoE_a = ln(0.4 / 0.2) = ln 2, WoE_b = ln(0.6 / 0.8) = ln 0.75

@@ -8,12 +8,12 @@ import subprocess
 import sys
 import time
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
 
 from arrears.paths import ROOT
-from arrears.risk.cli import main  # noqa: E402
+from arrears.risk.cli import main
 
 REQUIRED = ("roc_auc", "ks", "accuracy", "precision", "recall", "f1")
 PER_MODEL = ("roc_auc", "ks", "gini", "accuracy", "precision", "recall", "f1", "threshold", "threshold_rule", "psi")

@@ -20,11 +20,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from arrears import publish  # noqa: E402
-from arrears.demo import DemoConfig, generate  # noqa: E402
-from arrears.pipeline import risk_dir  # noqa: E402
-from arrears.risk import metrics, warehouse  # noqa: E402
-from arrears.risk.cli import main as train_main  # noqa: E402
+from arrears import publish
+from arrears.demo import DemoConfig, generate
+from arrears.pipeline import risk_dir
+from arrears.risk import metrics, warehouse
+from arrears.risk.cli import main as train_main
 
 from helpers import ROOT, query, query_dicts, run_dbt, write_contract_folder
 
@@ -219,7 +219,7 @@ def test_too_few_labels_trains_nothing_and_decides_no_score(tmp_path):
     pq.write_table(pa.Table.from_pylist([{"customer_id": "T1", "observation_date": dt.date(2026, 10, 31), "pd": 0.5,
                                           "score": 500, "score_band": "E", "model_name": "old",
                                           "model_version": "stale",
-                                          "trained_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}],
+                                          "trained_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}],
                                         schema=warehouse.SCORES_SCHEMA), stale)
     done, _ = run_pipeline(raw, tmp_path)
     assert done.returncode == 0, f"pipeline failed:\n{done.stdout[-5000:]}\n{done.stderr[-5000:]}"

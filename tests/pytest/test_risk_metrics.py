@@ -11,10 +11,10 @@ Bads {0.9, 0.8, 0.6}, goods {0.7, 0.6, 0.55}. Pairs where the bad outranks the g
 
 import math
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from arrears.risk import metrics  # noqa: E402
+from arrears.risk import metrics
 
 Y = np.array([1, 1, 0, 1, 0, 0])
 S = np.array([0.9, 0.8, 0.7, 0.6, 0.6, 0.55])

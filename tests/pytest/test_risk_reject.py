@@ -4,13 +4,13 @@ the end-to-end command on a synthetic applications file made here (the demo gene
 import json
 import pathlib
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
 
-from arrears.risk.binning import fit_categorical, fit_numeric  # noqa: E402
-from arrears.risk.cli import main  # noqa: E402
-from arrears.risk.reject import infer  # noqa: E402
+from arrears.risk.binning import fit_categorical, fit_numeric
+from arrears.risk.cli import main
+from arrears.risk.reject import infer
 
 FIGURES = ("roc_auc", "ks", "gini", "accuracy", "precision", "recall", "f1", "threshold")
 

@@ -2,14 +2,14 @@
 
 import math
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from arrears.risk.binning import WoEBinner  # noqa: E402
-from arrears.risk.scorecard import ScoreBands, Scorecard, ScoreScaling  # noqa: E402
+from arrears.risk.binning import WoEBinner
+from arrears.risk.scorecard import ScoreBands, Scorecard, ScoreScaling
 
 
 def _pd_for_odds(odds: float) -> float:

@@ -2,18 +2,18 @@
 
 import json
 
-import duckdb  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from arrears.risk.cli import main  # noqa: E402
-from arrears.risk.data import DataError  # noqa: E402
-from arrears.risk.model import load_model  # noqa: E402
-from arrears.risk.split import oot_test_dates, out_of_time_split  # noqa: E402
+from arrears.risk.cli import main
+from arrears.risk.data import DataError
+from arrears.risk.model import load_model
+from arrears.risk.split import oot_test_dates, out_of_time_split
 
 N_CUSTOMERS, N_MONTHS, N_UNLABELED_MONTHS = 150, 14, 4
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from arrears.demo import DemoConfig, generate  # noqa: E402
-from arrears.evaluation import (  # noqa: E402
+from arrears.demo import DemoConfig, generate
+from arrears.evaluation import (
     TYPE_F1_TARGETS,
     WATCH_TARGETS,
     derive_scenario,

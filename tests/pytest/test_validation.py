@@ -89,7 +89,7 @@ def tamper(db: Path, *statements: str) -> None:
             con.execute(sql)
 
 
-def rewrite_csv(path: Path, edit, drop: str | None = None) -> None:  # noqa: ANN001 - edit(rows) -> rows
+def rewrite_csv(path: Path, edit, drop: str | None = None) -> None:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     fields = [f for f in rows[0] if f != drop]
@@ -198,27 +198,27 @@ def clean_run(warehouse: Path,
     return result, before, warehouse.read_bytes()
 
 
-def test_clean_staging_passes(clean_run) -> None:  # noqa: ANN001
+def test_clean_staging_passes(clean_run) -> None:
     result = clean_run[0]
     for table in ("customers", "invoices", "payments", "collection_actions", "fx_rates", "quarantine"):
         assert re.search(rf"^PASS  staging\.stg_{table}: (\d+)/\1 expectations passed", result.stdout, re.M), \
             output(result)
 
 
-def test_clean_core_marts_pass(clean_run) -> None:  # noqa: ANN001
+def test_clean_core_marts_pass(clean_run) -> None:
     result = clean_run[0]
     for suite in CORE_MARTS:
         assert re.search(rf"^PASS  {re.escape(suite)}: (\d+)/\1 expectations passed", result.stdout, re.M), \
             output(result)
 
 
-def test_all_marts_pass(clean_run) -> None:  # noqa: ANN001
+def test_all_marts_pass(clean_run) -> None:
     """Every suite, optional marts included, passes on a clean build (exit 0)."""
     result = clean_run[0]
     assert result.returncode == 0, output(result)
 
 
-def test_validation_opens_the_warehouse_read_only(clean_run) -> None:  # noqa: ANN001
+def test_validation_opens_the_warehouse_read_only(clean_run) -> None:
     """Validation must never write the warehouse (it is opened read_only=True; the file stays byte-identical)."""
     _, before, after = clean_run
     assert before == after

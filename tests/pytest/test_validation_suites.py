@@ -5,7 +5,6 @@ rule, the offline rewrite of Data Docs pages.
 """
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
