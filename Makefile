@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 export ARREARS_HOME := $(ROOT)
 export ARREARS_DB
 
-.PHONY: run test venv venv-airflow engines demo-data benchmark evaluate clean
+.PHONY: run test test-fast lint lint-python lint-sql venv venv-airflow engines demo-data benchmark evaluate clean
 
 venv: $(VENV)/.installed
 
@@ -28,11 +28,11 @@ $(VENV)/.installed: requirements/main.lock pyproject.toml
 demo-data: venv
 	@if [ -z "$$(ls -A $(RAW_DIR) 2>/dev/null)" ]; then \
 		echo "Input folder $(RAW_DIR) is empty: generating demo data ($(DEMO_CUSTOMERS) customers)"; \
-		$(PY) scripts/generate_demo_data.py --customers $(DEMO_CUSTOMERS) --out $(RAW_DIR); \
+		$(VENV)/bin/arrears-demo --customers $(DEMO_CUSTOMERS) --out $(RAW_DIR); \
 	else echo "Using the input files in $(RAW_DIR)"; fi
 
 run: demo-data
-	$(PY) scripts/run_pipeline.py --raw-dir $(RAW_DIR) --db $(ARREARS_DB) --out $(OUT_DIR)
+	$(VENV)/bin/arrears-run --raw-dir $(RAW_DIR) --db $(ARREARS_DB) --out $(OUT_DIR)
 
 # Airflow lives in its own environment (.venv-airflow); the DAG calls .venv for dbt.
 # (its lock is compiled for Python 3.11; on another Python the Airflow tests skip, unless ARREARS_REQUIRE_AIRFLOW=1)
@@ -45,14 +45,28 @@ venv-airflow:
 engines: venv
 	@bash scripts/ci/setup_engines.sh
 
-test: venv venv-airflow
+# The whole suite, linters first: what CI runs.
+test: venv venv-airflow lint
 	$(PY) -m pytest tests/pytest $(PYTEST_ARGS)
 
+# The quick loop while changing code (under 3 minutes): pure Python tests and the tests that read the one
+# shared small demo build (its `dbt build` runs every dbt data test and unit test). See docs/testing.md.
+test-fast: venv
+	$(PY) -m pytest tests/pytest -m fast $(PYTEST_ARGS)
+
+lint: lint-python lint-sql
+
+lint-python: venv
+	$(VENV)/bin/ruff check .
+
+lint-sql: venv
+	cd $(ROOT) && $(VENV)/bin/sqlfluff lint models macros tests/dbt --processes 2
+
 benchmark: venv
-	$(PY) scripts/benchmark.py --customers $${CUSTOMERS:-10000,100000,1000000} --out bench/results.json --markdown docs/benchmarks.md
+	$(VENV)/bin/arrears-benchmark --customers $${CUSTOMERS:-10000,100000,1000000} --out bench/results.json --markdown docs/benchmarks.md
 
 evaluate: venv
-	$(PY) scripts/evaluate_classification.py --customers 5000 --seed 2027
+	$(VENV)/bin/arrears-evaluate --customers 5000 --seed 2027
 
 clean:
 	rm -rf target out logs

@@ -173,7 +173,7 @@ def bench_scale(customers: int, work: Path, *, seed: int, file_format: str, repe
     py = sys.executable
 
     log(f"[{customers:,}] generating ({file_format})")
-    gen = run_measured([py, str(ROOT / "scripts" / "generate_demo_data.py"), "--customers", str(customers),
+    gen = run_measured([py, "-m", "arrears.demo", "--customers", str(customers),
                         "--seed", str(seed), "--out", str(raw), "--format", file_format, "--quiet"])
     files = raw_files(raw)
     with duckdb.connect() as con:
@@ -241,12 +241,12 @@ def bench_scale(customers: int, work: Path, *, seed: int, file_format: str, repe
     if "validate_marts" not in skip:
         log(f"[{customers:,}] mart validation")
         result.timings["validate_marts"] = run_measured(
-            [py, str(ROOT / "scripts" / "validate.py"), "--db", str(db), "--stage", "marts",
+            [py, "-m", "arrears.validation.cli", "--db", str(db), "--stage", "marts",
              "--docs-dir", str(scale_dir / "docs")])
     if "export" not in skip:
         log(f"[{customers:,}] export")
         result.timings["export"] = run_measured(
-            [py, str(ROOT / "scripts" / "export_strategy_lists.py"), "--db", str(db), "--as-of",
+            [py, "-m", "arrears.export.cli", "--db", str(db), "--as-of",
              DEMO_END.isoformat(), "--out", str(scale_dir / "lists"), "--format", "csv,parquet", "--force"])
 
     t = result.timings
@@ -352,7 +352,7 @@ def markdown(payload: dict, chart: str) -> str:
         f"limit {payload['settings']['memory_limit']}; dbt threads per scale: "
         + ", ".join(f"{s['customers']:,}: {s.get('dbt_threads') or payload['settings']['threads']}" for s in scales)
         + " (one at a time above 20 M invoice + payment rows, see `auto_threads`).", "",
-        "Reproduce: `make benchmark` (or `.venv/bin/python scripts/benchmark.py --customers "
+        "Reproduce: `make benchmark` (or `.venv/bin/arrears-benchmark --customers "
         f"{','.join(str(s['customers']) for s in scales)} --out bench/results.json --markdown docs/benchmarks.md`).",
         "Every figure is a whole-process wall time (median of the repeats where repeated); memory is the peak RSS of",
         "the process and its children. Raw figures: `bench/results.json`.", "",

@@ -1,12 +1,14 @@
 """Row-for-row comparison of two builds of the warehouse (a refactor must not change one row).
 
     arrears-compare-builds --before old.duckdb --after new.duckdb [--schemas marts,staging,intermediate]
-                           [--rename-table old=new ...] [--rename-column table.old=new ...] [--json report.json]
+                           [--rename-table old=new ...] [--rename-column table.old=new ...] [--ignore-column name ...]
+                           [--json report.json]
 
 Both files are opened read-only, one at a time; each relation is copied to Parquet and compared there. For every table of the named schemas the
 two sides must have the same columns (after the renames) and the same multiset of rows: `except all` both
 ways, so a duplicated or missing row counts. Exit 0 when everything is identical, 1 otherwise, 2 on usage
-errors. The report lists each table with its row count and the rows found on one side only.
+errors. `--ignore-column` leaves a column out of every table (e.g. `trained_at`, the wall-clock time a risk
+model was trained, which differs between any two runs). The report lists each table with its row count and the rows found on one side only.
 """
 from __future__ import annotations
 
@@ -74,7 +76,8 @@ def _snapshot(db: Path, schemas: list[str], folder: Path) -> dict[tuple[str, str
 
 
 def compare_builds(before: Path, after: Path, schemas: list[str], rename_tables: dict[str, str] | None = None,
-                   rename_columns: dict[str, dict[str, str]] | None = None) -> BuildDiff:
+                   rename_columns: dict[str, dict[str, str]] | None = None,
+                   ignore_columns: frozenset[str] = frozenset()) -> BuildDiff:
     """Compare every table of `schemas` in two DuckDB files; renames map the before side's names to the after's."""
     rename_tables = rename_tables or {}
     rename_columns = rename_columns or {}
@@ -103,7 +106,7 @@ def compare_builds(before: Path, after: Path, schemas: list[str], rename_tables:
                     diff.problem = (f"columns differ: only before {sorted(set(mapped) - set(new_cols))}, "
                                     f"only after {sorted(set(new_cols) - set(mapped))}")
                     continue
-                order = sorted(new_cols)
+                order = sorted(c for c in new_cols if c not in ignore_columns)
                 b_sel = ", ".join(f"{quote_identifier(mapped[c])} as {quote_identifier(c)}" for c in order)
                 a_sel = ", ".join(quote_identifier(c) for c in order)
                 b = f"read_parquet({literal(str(old_file))})"
@@ -137,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rename-table", action="append", default=[], metavar="OLD=NEW")
     parser.add_argument("--rename-column", action="append", default=[], metavar="TABLE.OLD=NEW",
                         help="TABLE is the after build's table name")
+    parser.add_argument("--ignore-column", action="append", default=[], metavar="NAME",
+                        help="leave this column out of every table (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     for path in (args.before, args.after):
@@ -151,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         columns.setdefault(table, {})[old] = new
     report = compare_builds(args.before, args.after, [s for s in args.schemas.split(",") if s],
-                            _pairs(args.rename_table, "--rename-table"), columns)
+                            _pairs(args.rename_table, "--rename-table"), columns, frozenset(args.ignore_column))
     for t in report.tables:
         status = "identical" if t.identical else (t.problem or f"{t.only_before} rows only before, "
                                                                f"{t.only_after} rows only after")

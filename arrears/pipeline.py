@@ -31,13 +31,16 @@ STEPS = ("validate_raw", "check_delivery", "build", "train_risk", "build_decisio
          "publish", "report")
 # Steps that read or write the build file: they run under its lock (`report` reads the published file).
 BUILD_STEPS = {"validate_raw", "check_delivery", "build", "train_risk", "build_decisions", "validate_marts", "export", "publish"}
-# The script behind a step; a step whose script is not in this checkout is skipped.
-STEP_SCRIPTS = {"validate_raw": "validate.py", "validate_marts": "validate.py", "export": "export_strategy_lists.py",
-                "report": "report.py", "train_risk": "train_risk_model.py"}
+# The tool (module with a main) behind a step, run as `python -m <module>` by the same interpreter.
+STEP_TOOLS = {"validate_raw": "arrears.validation.cli", "validate_marts": "arrears.validation.cli",
+              "export": "arrears.export", "report": "arrears.report", "train_risk": "arrears.risk.cli"}
 
 
 def has_tool(step: str) -> bool:
-    return step not in STEP_SCRIPTS or (ROOT / "scripts" / STEP_SCRIPTS[step]).exists()
+    """Whether the step's tool is installed (the risk model, for one, needs its own dependencies)."""
+    import importlib.util
+
+    return step not in STEP_TOOLS or importlib.util.find_spec(STEP_TOOLS[step]) is not None
 
 
 class PipelineError(RuntimeError):
@@ -118,8 +121,8 @@ def dbt_command(command: str, cfg: RunConfig, *extra: str) -> list[str]:
     return cmd + list(extra)
 
 
-def _script(name: str) -> list[str]:
-    return [sys.executable, str(ROOT / "scripts" / name)]
+def _tool(step: str) -> list[str]:
+    return [sys.executable, "-m", STEP_TOOLS[step]]
 
 
 def step_commands(step: str, cfg: RunConfig, as_of: dt.date | None,
@@ -131,30 +134,22 @@ def step_commands(step: str, cfg: RunConfig, as_of: dt.date | None,
     if step in RISK_STEPS:
         return risk_step_command(step, cfg)
     if step == "validate_raw":
-        if not (ROOT / "scripts" / "validate.py").exists():
-            return None
-        return _script("validate.py") + ["--db", str(cfg.db), "--raw-dir", str(cfg.raw_dir), "--stage", "raw",
+        return _tool(step) + ["--db", str(cfg.db), "--raw-dir", str(cfg.raw_dir), "--stage", "raw",
                                          "--docs-dir", str(cfg.out / "data_docs")]
     if step == "validate_marts":
-        if not (ROOT / "scripts" / "validate.py").exists():
-            return None
         # staging holds the quarantine-share and conservation checks; marts the reconciliations
-        return _script("validate.py") + ["--db", str(cfg.db), "--stage", "staging,marts",
+        return _tool(step) + ["--db", str(cfg.db), "--stage", "staging,marts",
                                          "--docs-dir", str(cfg.out / "data_docs")]
     if step == "export":
-        if not (ROOT / "scripts" / "export_strategy_lists.py").exists():
-            return None
         assert as_of is not None
-        return _script("export_strategy_lists.py") + [
+        return _tool(step) + [
             "--db", str(cfg.db), "--as-of", as_of.isoformat(), "--out", str(lists_out or cfg.out / "lists"),
             "--force"]
     if step == "publish":
         return None
     if step == "report":
-        if not (ROOT / "scripts" / "report.py").exists():
-            return None
         assert as_of is not None
-        return _script("report.py") + [
+        return _tool(step) + [
             "--db", str(cfg.db), "--out", str(cfg.out / "report" / f"overdue_report_{as_of.isoformat()}.html")]
     raise ValueError(f"unknown step {step!r}")
 
@@ -241,7 +236,8 @@ def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
         if cmd is None:
             print(f"[pipeline] {step}: skipped (tool not present in this checkout)", flush=True)
             continue
-        print(f"[pipeline] {step}: {' '.join(cmd[1:3]) if step == 'build' else Path(cmd[1]).name}", flush=True)
+        print(f"[pipeline] {step}: {' '.join(cmd[1:3]) if step in ('build', *STEP_TOOLS) else Path(cmd[1]).name}",
+              flush=True)
         started = time.monotonic()
         result = subprocess.run(cmd, env=env if step != "report" else dbt_env(cfg.db), cwd=ROOT)
         if step == "build":  # the tests that warned, for the run summary (also when the build failed)
@@ -291,7 +287,7 @@ def risk_report_path(out: Path) -> Path:
 def risk_step_command(step: str, cfg: RunConfig) -> list[str]:
     if step == "build_decisions":
         return dbt_command("build", cfg, "--select", RISK_DECISIONS)
-    cmd = _script("train_risk_model.py") + [
+    cmd = _tool("train_risk") + [
         "--db", str(cfg.db), "--scores-out", str(risk_dir(cfg.db) / "risk_scores.parquet"),
         "--report", str(risk_report_path(cfg.out)), "--html", str(cfg.out / "risk" / "risk_report.html"),
         "--allow-untrainable"]
@@ -409,3 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"[pipeline] exports and report: {cfg.out}")
     _summarise(cfg, "ok", 0, None)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -203,3 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nOK: no critical expectation failed ({len(outcomes) - skipped} suite(s) run, {warnings_} warning(s), "
           f"{skipped} skipped) in {elapsed:.1f}s")
     return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,16 @@ from helpers import ROOT, Build, query, run_dbt
 DEMO_GENERATOR = ROOT / "scripts" / "generate_demo_data.py"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Test tiers (docs/development.md): a test is `fast` only when marked so (pure Python, or reading the
+    shared `demo_build`); everything else is `slow`. Tests reading the shared build are also marked `dbt`."""
+    for item in items:
+        if "demo_build" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dbt)
+        if item.get_closest_marker("fast") is None:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def datasets_dir() -> Path:
     """The public datasets folder (env ARREARS_DATASETS_DIR); tests using it skip when it is unset."""
