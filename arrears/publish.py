@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arrears.atomic import fsync_path, fsync_tree, write_json
+from arrears.atomic import copy_file, fsync_path, fsync_tree, write_json
 from arrears.sql import literal
 
 KEEP_VERSIONS = 2  # the current published exports and the previous ones (a reader may still be on them)
@@ -124,7 +124,9 @@ def _remove(path: Path) -> None:
 
 
 def _copy_durably(src: Path, dst: Path) -> None:
-    """Copy src to dst (dst must not be visible to readers yet) and flush it to disk."""
+    """Copy src to dst (dst must not be visible to readers yet) and flush it to disk. The publish step keeps
+    this two-step form (copy, record the inode in the state file, then rename) so a killed publish can be
+    recognised and finished by `recover`; everything else uses arrears.atomic.copy_file."""
     shutil.copyfile(src, dst)
     fsync_path(dst)
 
@@ -298,9 +300,7 @@ def prepare_build(layout: Layout, full_refresh: bool = False) -> str:
         path.unlink(missing_ok=True)
     if layout.db.exists() and not full_refresh:
         _log(f"build {build_id}: starting from a copy of {layout.db}")
-        tmp = layout.work_dir / f".build.duckdb.tmp-{os.getpid()}"
-        _copy_durably(layout.db, tmp)
-        os.replace(tmp, layout.build_db)
+        copy_file(layout.db, layout.build_db)
     else:
         _log(f"build {build_id}: starting from an empty database"
              + (" (full refresh)" if full_refresh else f" ({layout.db} does not exist yet)"))
