@@ -100,6 +100,14 @@ CODES: dict[str, tuple[str, ...]] = {
     "hardship_reason": ("illness", "accident", "job_loss", "business_downturn", "disaster", "other"),
 }
 
+# Contact outcomes by whether the customer was reached (macros/contract.sql contact_outcomes()): the contact
+# evidence and the monthly contact counts read these lists, never their own.
+OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
+    "reached": ("reached", "promise_to_pay", "hardship", "dispute", "refused"),
+    "unreached": ("no_answer", "wrong_contact"),
+}
+assert sorted(sum(OUTCOME_GROUPS.values(), ())) == sorted(CODES["outcome"]), "every outcome is in one group"
+
 # Spellings staging reads as a boolean (macros/try_cast.sql try_cast_boolean(), compared lower-cased).
 BOOLEAN_TEXTS: tuple[str, ...] = ("true", "t", "1", "yes", "y", "false", "f", "0", "no", "n")
 
@@ -174,6 +182,14 @@ def dbt_macro() -> str:
     for name, values in CODES.items():
         out.append(_wrapped(f"        '{name}': ", values, 0) + ",")
     out.append("""    }[name]) }}
+{% endmacro %}
+
+{#- Contact outcomes by whether the customer was reached: contact_outcomes('reached' | 'unreached'). -#}
+{% macro contact_outcomes(group) %}
+    {{ return({""")
+    for name, values in OUTCOME_GROUPS.items():
+        out.append(_wrapped(f"        '{name}': ", values, 0) + ",")
+    out.append("""    }[group]) }}
 {% endmacro %}
 
 {#- "'a', 'b', 'c'" for an IN list. -#}

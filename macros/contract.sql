@@ -60,6 +60,14 @@
     }[name]) }}
 {% endmacro %}
 
+{#- Contact outcomes by whether the customer was reached: contact_outcomes('reached' | 'unreached'). -#}
+{% macro contact_outcomes(group) %}
+    {{ return({
+        'reached': ['reached', 'promise_to_pay', 'hardship', 'dispute', 'refused'],
+        'unreached': ['no_answer', 'wrong_contact'],
+    }[group]) }}
+{% endmacro %}
+
 {#- "'a', 'b', 'c'" for an IN list. -#}
 {% macro sql_list(values) -%}
     {%- for v in values %}'{{ v }}'{{ ", " if not loop.last }}{% endfor -%}

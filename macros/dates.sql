@@ -24,3 +24,22 @@
         {{ run_date_sql() }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    day_series(start_date, end_date, from_relations, day_column, carry): one row per day from start_date to
+    end_date (both included) for each row of from_relations, with the columns in `carry`. Days come from a
+    digits table (100,000 days at most: 270 years), so the series needs no engine-specific generator.
+-#}
+{% macro day_series(start_date, end_date, from_relations, day_column='calendar_day', carry=[]) -%}
+    select
+        {%- for column in carry %}
+        {{ column }},
+        {%- endfor %}
+        cast({{ dbt.dateadd('day', 'day_offsets.day_offset', start_date) }} as date) as {{ day_column }}
+    from {{ from_relations }}
+    cross join (
+        select {{ integers_value(5) }} as day_offset
+        from {{ integers(5) }}
+    ) as day_offsets
+    where day_offsets.day_offset <= {{ dbt.datediff(start_date, end_date, 'day') }}
+{%- endmacro %}

@@ -23,9 +23,7 @@ credit_in as (
     select invoices.customer_id, invoices.currency, invoices.amount as credit_amount
     from invoices
     cross join as_of
-    where invoices.is_credit_note
-      and not invoices.is_void
-      and invoices.invoice_date <= as_of.as_of_date
+    where {{ posted_as_of('credit_note') }}
 ),
 
 credit_received as (

@@ -50,7 +50,7 @@ contacted as (
         customer_id,
         cast({{ dbt.last_day('action_date', 'month') }} as date) as month_end,
         count(*) as contact_count,
-        sum(case when outcome in ('no_answer', 'wrong_contact') then 1 else 0 end) as unreached_count,
+        sum(case when outcome in ({{ sql_list(contact_outcomes('unreached')) }}) then 1 else 0 end) as unreached_count,
         sum(case when outcome = 'refused' then 1 else 0 end) as refusal_count,
         sum(case when outcome = 'promise_to_pay' then 1 else 0 end) as promise_count,
         sum(case when outcome = 'hardship' then 1 else 0 end) as hardship_count,

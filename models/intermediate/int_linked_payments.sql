@@ -28,9 +28,7 @@ payable_invoices as (
         invoices.amount as invoice_amount
     from invoices
     cross join as_of
-    where not invoices.is_void
-      and not invoices.is_credit_note
-      and invoices.invoice_date <= as_of.as_of_date
+    where {{ posted_as_of('invoice') }}
 ),
 
 -- every payment, with the payable invoice it names if any; one in another currency than its invoice also
@@ -67,16 +65,9 @@ linked as (
     select * from candidates where is_linked
 ),
 
--- decimal division is floating point on some engines (DuckDB returns a double), which rounds some
--- half-cent ties the wrong way (1.16 / 8 = 0.145 -> 0.14); the rounded quotient is checked against exact
--- decimal products and moved by a cent where needed, so the result is the exact quotient rounded half up
-converted as (
-    select
-        linked.*,
-        cast(round(payment_base_exact / invoice_rate_to_base, 2) as {{ money_type() }}) as rough_amount
-    from linked
-),
-
+-- a payment in another currency than its invoice pays the exact quotient of its base amount and the
+-- invoice currency's rate, rounded half up to the cent (divide_round: decimal division is floating point on
+-- some engines, which would round some half-cent ties the wrong way)
 converted_exact as (
     select
         payment_id,
@@ -90,13 +81,9 @@ converted_exact as (
         invoice_amount,
         case
             when payment_currency = invoice_currency then payment_amount
-            when payment_base_exact >= (rough_amount + 0.005) * invoice_rate_to_base
-            then cast(rough_amount + 0.01 as {{ money_type() }})
-            when payment_base_exact < (rough_amount - 0.005) * invoice_rate_to_base
-            then cast(rough_amount - 0.01 as {{ money_type() }})
-            else rough_amount
+            else cast({{ divide_round('payment_base_exact', 'invoice_rate_to_base', 2) }} as {{ money_type() }})
         end as amount_in_invoice_currency
-    from converted
+    from linked
 ),
 
 -- invoices paid by more than one linked payment: only their payments need a running total of what was paid

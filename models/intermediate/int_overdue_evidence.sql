@@ -1,5 +1,5 @@
 /* grain: one row per valid customer as of the as-of date: the facts the overdue-type rules weigh
-   (history before the current spell, the current spell, contact log, promises, finances, payment pattern),
+   (history before the current episode, the current episode, contact log, promises, finances, payment pattern),
    each as a number and as a yes/no evidence flag named like the reason codes */
 
 with
@@ -27,7 +27,7 @@ current_episode as (
     where is_open
 ),
 
--- the window the evidence of "now" is read in: the current spell (plus a lead-in), else the recent past
+-- the window the evidence of "now" is read in: the current episode (plus a lead-in), else the recent past
 evidence_window as (
     select
         aging.customer_id,
@@ -42,7 +42,7 @@ evidence_window as (
     left join current_episode on aging.customer_id = current_episode.customer_id
 ),
 
-history_before_spell as (
+history_before_episode as (
     select
         invoices.customer_id,
         count(*) as settled_invoice_count,
@@ -68,9 +68,9 @@ contacts as (
     select
         actions.customer_id,
         count(*) as contact_count,
-        sum(case when actions.outcome in ('reached', 'promise_to_pay', 'hardship', 'dispute', 'refused') then 1 else 0 end)
+        sum(case when actions.outcome in ({{ sql_list(contact_outcomes('reached')) }}) then 1 else 0 end)
             as reached_count,
-        sum(case when actions.outcome in ('no_answer', 'wrong_contact') then 1 else 0 end) as unreached_count,
+        sum(case when actions.outcome in ({{ sql_list(contact_outcomes('unreached')) }}) then 1 else 0 end) as unreached_count,
         sum(case when actions.outcome = 'wrong_contact' then 1 else 0 end) as wrong_contact_count,
         sum(case when actions.outcome = 'refused' then 1 else 0 end) as refusal_count,
         sum(case when actions.outcome = 'dispute' then 1 else 0 end) as dispute_count,
@@ -80,7 +80,7 @@ contacts as (
         sum(case when actions.outcome = 'hardship'
                   and (actions.hardship_reason in ('business_downturn', 'other') or actions.hardship_reason is null)
                  then 1 else 0 end) as lasting_hardship_count,
-        max(case when actions.outcome in ('reached', 'promise_to_pay', 'hardship', 'dispute', 'refused')
+        max(case when actions.outcome in ({{ sql_list(contact_outcomes('reached')) }})
                  then actions.action_date end) as last_reached_date,
         max(case when actions.outcome = 'dispute' then actions.action_date end) as last_dispute_date
     from actions
@@ -98,6 +98,11 @@ promises as (
         actions.action_date,
         actions.promised_date,
         actions.promised_amount,
+        -- kept when paid by the promised date plus the grace days; a promise without a date has
+        -- var promise_keep_days from the call
+        cast(coalesce({{ dbt.dateadd('day', var('promise_grace_days'), 'actions.promised_date') }},
+                      {{ dbt.dateadd('day', var('promise_keep_days'), 'actions.action_date') }}) as date)
+            as keep_by_date,
         evidence_window.as_of_date
     from actions
     inner join evidence_window
@@ -112,20 +117,17 @@ promise_payments as (
         promises.customer_id,
         promises.action_id,
         promises.promised_amount,
-        cast(coalesce({{ dbt.dateadd('day', var('promise_grace_days'), 'promises.promised_date') }},
-                      {{ dbt.dateadd('day', 14, 'promises.action_date') }}) as date) as keep_by_date,
+        promises.keep_by_date,
         promises.as_of_date,
         sum(payments.amount_base) as paid_base
     from promises
     left join payments
         on promises.customer_id = payments.customer_id
        and payments.payment_date >= promises.action_date
-       and payments.payment_date <= coalesce(
-            cast({{ dbt.dateadd('day', var('promise_grace_days'), 'promises.promised_date') }} as date),
-            cast({{ dbt.dateadd('day', 14, 'promises.action_date') }} as date))
+       and payments.payment_date <= promises.keep_by_date
        and payments.payment_date <= promises.as_of_date
-    group by promises.customer_id, promises.action_id, promises.promised_amount, promises.promised_date,
-             promises.action_date, promises.as_of_date
+    group by promises.customer_id, promises.action_id, promises.promised_amount, promises.keep_by_date,
+             promises.as_of_date
 ),
 
 promise_outcomes as (
@@ -162,11 +164,11 @@ combined as (
         aging.credit_utilisation,
         evidence_window.episode_start_date,
         case when evidence_window.episode_start_date is not null
-             then {{ dbt.datediff('evidence_window.episode_start_date', 'aging.as_of_date', 'day') }} end as spell_days,
+             then {{ dbt.datediff('evidence_window.episode_start_date', 'aging.as_of_date', 'day') }} end as episode_days,
         case when aging.last_payment_date is not null
              then {{ dbt.datediff('aging.last_payment_date', 'aging.as_of_date', 'day') }} end as days_since_last_payment,
-        coalesce(history_before_spell.settled_invoice_count, 0) as settled_invoice_count,
-        {{ safe_divide('history_before_spell.on_time_invoice_count', 'history_before_spell.settled_invoice_count') }}
+        coalesce(history_before_episode.settled_invoice_count, 0) as settled_invoice_count,
+        {{ safe_divide('history_before_episode.on_time_invoice_count', 'history_before_episode.settled_invoice_count') }}
             as on_time_share,
         coalesce(prior_episodes.prior_overdue_episodes, 0) as prior_overdue_episodes,
         coalesce(prior_episodes.prior_past_due_episodes, 0) as prior_past_due_episodes,
@@ -198,7 +200,7 @@ combined as (
     inner join evidence_window on aging.customer_id = evidence_window.customer_id
     inner join customers on aging.customer_id = customers.customer_id
     left join patterns on aging.customer_id = patterns.customer_id
-    left join history_before_spell on aging.customer_id = history_before_spell.customer_id
+    left join history_before_episode on aging.customer_id = history_before_episode.customer_id
     left join prior_episodes on aging.customer_id = prior_episodes.customer_id
     left join contacts on aging.customer_id = contacts.customer_id
     left join promise_outcomes on aging.customer_id = promise_outcomes.customer_id
@@ -214,7 +216,7 @@ final as (
         coalesce(settled_invoice_count >= {{ var('good_history_min_invoices') }}
                  and on_time_share >= {{ var('good_history_on_time_share') }}, false) as ev_good_history,
         prior_overdue_episodes = 0 as ev_no_prior_episodes,
-        coalesce(spell_days <= {{ var('recent_start_days') }}, false) as ev_recent_start,
+        coalesce(episode_days <= {{ var('recent_start_days') }}, false) as ev_recent_start,
         acute_hardship_count > 0 as ev_acute_hardship,
         reached_count > 0 and reached_count >= unreached_count as ev_reachable,
         promises_kept > 0 and promises_broken = 0 as ev_promises_kept,
@@ -234,7 +236,7 @@ final as (
             else annual_income < {{ var('low_income_individual') }}
         end as ev_low_or_missing_income,
         lasting_hardship_count > 0 as ev_lasting_hardship,
-        coalesce(spell_days >= {{ var('long_spell_days') }}
+        coalesce(episode_days >= {{ var('long_spell_days') }}
                  and days_since_last_payment < {{ var('no_payment_days') }}, false) as ev_paying_through_long_spell,
         coalesce(settled_invoice_count >= {{ var('good_history_min_invoices') }}
                  and on_time_share < {{ var('poor_history_on_time_share') }}, false) as ev_poor_history,

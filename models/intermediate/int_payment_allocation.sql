@@ -29,9 +29,7 @@ open_invoices as (
         invoices.amount
     from invoices
     cross join as_of
-    where not invoices.is_void
-      and not invoices.is_credit_note
-      and invoices.invoice_date <= as_of.as_of_date
+    where {{ posted_as_of('invoice') }}
 ),
 
 linked_paid as (
@@ -92,9 +90,7 @@ credits as (
         invoices.amount as credit_amount
     from invoices
     cross join as_of
-    where invoices.is_credit_note
-      and not invoices.is_void
-      and invoices.invoice_date <= as_of.as_of_date
+    where {{ posted_as_of('credit_note') }}
 ),
 
 credit_axis as (

@@ -20,19 +20,9 @@ first_day as (
     where not is_void
 ),
 
-day_offsets as (
-    select {{ integers_value(5) }} as day_offset
-    from {{ integers(5) }}
-),
-
 days as (
-    select
-        cast({{ dbt.dateadd('day', 'day_offsets.day_offset', 'first_day.first_invoice_date') }} as date) as calendar_day,
-        as_of.as_of_date
-    from first_day
-    cross join as_of
-    cross join day_offsets
-    where day_offsets.day_offset <= {{ dbt.datediff('first_day.first_invoice_date', 'as_of.as_of_date', 'day') }}
+    {{ day_series('first_day.first_invoice_date', 'as_of.as_of_date', 'first_day cross join as_of',
+                  carry=['as_of.as_of_date']) }}
 ),
 
 flagged as (

@@ -31,18 +31,9 @@ typed as (
     from cleaned
 ),
 
--- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
--- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+-- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    select action_id
-    from (
-        select
-            {{ clean_text('action_id') }} as action_id
-        from ({{ raw_source('collection_actions') }}) as raw_keys
-    ) as delivered_keys
-    where action_id is not null
-    group by action_id
-    having count(*) > 1
+    {{ duplicate_keys('collection_actions') }}
 ),
 
 checked as (

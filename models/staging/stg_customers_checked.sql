@@ -35,18 +35,9 @@ typed as (
     from cleaned
 ),
 
--- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
--- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+-- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    select customer_id
-    from (
-        select
-            {{ clean_text('customer_id') }} as customer_id
-        from ({{ raw_source('customers') }}) as raw_keys
-    ) as delivered_keys
-    where customer_id is not null
-    group by customer_id
-    having count(*) > 1
+    {{ duplicate_keys('customers') }}
 ),
 
 checked as (

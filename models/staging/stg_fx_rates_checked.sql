@@ -22,19 +22,9 @@ typed as (
     from cleaned
 ),
 
--- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
--- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
 duplicate_keys as (
-    select currency, rate_date_text
-    from (
-        select
-            upper({{ clean_text('currency') }}) as currency,
-            {{ clean_text('rate_date') }} as rate_date_text
-        from ({{ raw_source('fx_rates') }}) as raw_keys
-    ) as delivered_keys
-    where currency is not null and rate_date_text is not null
-    group by currency, rate_date_text
-    having count(*) > 1
+    {{ duplicate_keys('fx_rates', [('currency', 'upper(' ~ clean_text('currency') ~ ')'),
+                                   ('rate_date_text', clean_text('rate_date'))]) }}
 ),
 
 checked as (

@@ -13,20 +13,9 @@ first_dates as (
     group by currency
 ),
 
-day_offsets as (
-    select {{ integers_value(5) }} as day_offset
-    from {{ integers(5) }}
-),
-
 calendar as (
-    select
-        first_dates.currency,
-        cast({{ dbt.dateadd('day', 'day_offsets.day_offset', 'first_dates.first_rate_date') }} as date) as rate_day
-    from first_dates
-    cross join day_offsets
-    where day_offsets.day_offset <= {{ dbt.datediff('first_dates.first_rate_date',
-                                                     "cast('" ~ var('fx_calendar_end', '2099-12-31') ~ "' as date)",
-                                                     'day') }}
+    {{ day_series('first_dates.first_rate_date', "cast('" ~ var('fx_calendar_end', '2099-12-31') ~ "' as date)",
+                  'first_dates', day_column='rate_day', carry=['first_dates.currency']) }}
 ),
 
 with_rates as (

@@ -34,18 +34,9 @@ typed as (
     from cleaned
 ),
 
--- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
--- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+-- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    select invoice_id
-    from (
-        select
-            {{ clean_text('invoice_id') }} as invoice_id
-        from ({{ raw_source('invoices') }}) as raw_keys
-    ) as delivered_keys
-    where invoice_id is not null
-    group by invoice_id
-    having count(*) > 1
+    {{ duplicate_keys('invoices') }}
 ),
 
 checked as (

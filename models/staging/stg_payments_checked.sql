@@ -35,18 +35,9 @@ typed as (
     from cleaned
 ),
 
--- keys delivered more than once (all their rows are set aside): a small set, joined back cheaply; read
--- from the source again (only the key columns) so the typed rows stream instead of being held for two readers
+-- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    select payment_id
-    from (
-        select
-            {{ clean_text('payment_id') }} as payment_id
-        from ({{ raw_source('payments') }}) as raw_keys
-    ) as delivered_keys
-    where payment_id is not null
-    group by payment_id
-    having count(*) > 1
+    {{ duplicate_keys('payments') }}
 ),
 
 checked as (

@@ -39,9 +39,7 @@ settled as (
     from invoices
     cross join as_of
     left join paid on invoices.invoice_id = paid.invoice_id
-    where not invoices.is_void
-      and not invoices.is_credit_note
-      and invoices.invoice_date <= as_of.as_of_date
+    where {{ posted_as_of('invoice') }}
 ),
 
 revalued as (

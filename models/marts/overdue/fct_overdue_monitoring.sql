@@ -1,6 +1,7 @@
 /* grain: one row per check (daily, weekly, monthly) x pair of consecutive check dates x customer that was
    past due on either date: its state on both dates and what changed (newly overdue, worsened, improved,
    cured, unchanged) */
+-- depends_on: {{ ref('aging_buckets') }}
 
 with
 
@@ -51,6 +52,7 @@ pairs as (
     where check_pairs.previous_date is not null
 ),
 
+-- a customer past due on one date only was not past due (the seed's bucket of 0 days) on the other
 compared as (
     select
         pairs.check_type,
@@ -58,13 +60,13 @@ compared as (
         pairs.check_date,
         pairs.customer_id,
         coalesce(before_state.days_past_due, 0) as previous_days_past_due,
-        coalesce(before_state.aging_bucket, 'not_due') as previous_aging_bucket,
-        coalesce(before_state.aging_bucket_order, 0) as previous_bucket_order,
+        coalesce(before_state.aging_bucket, {{ aging_bucket('0') }}) as previous_aging_bucket,
+        coalesce(before_state.aging_bucket_order, {{ aging_bucket_order('0') }}) as previous_bucket_order,
         coalesce(before_state.overdue_base, 0) as previous_overdue_base,
         coalesce(before_state.is_overdue, false) as was_overdue,
         coalesce(after_state.days_past_due, 0) as days_past_due,
-        coalesce(after_state.aging_bucket, 'not_due') as aging_bucket,
-        coalesce(after_state.aging_bucket_order, 0) as bucket_order,
+        coalesce(after_state.aging_bucket, {{ aging_bucket('0') }}) as aging_bucket,
+        coalesce(after_state.aging_bucket_order, {{ aging_bucket_order('0') }}) as bucket_order,
         coalesce(after_state.overdue_base, 0) as overdue_base,
         coalesce(after_state.outstanding_base, 0) as outstanding_base,
         coalesce(after_state.is_overdue, false) as is_overdue
