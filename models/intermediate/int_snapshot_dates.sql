@@ -4,7 +4,7 @@
 
 with
 
-days as (select * from {{ ref('int_snapshot_days') }}),
+days as (select * from {{ ref('int_calendar_days') }}),
 
 final as (
     select

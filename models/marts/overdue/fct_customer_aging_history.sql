@@ -28,7 +28,7 @@ with
 
 snapshot_dates as (select * from {{ ref('int_snapshot_dates') }}),
 
-snapshot_days as (select * from {{ ref('int_snapshot_days') }}),
+calendar_days as (select * from {{ ref('int_calendar_days') }}),
 
 invoices as (select * from {{ ref('fct_invoices') }}),
 
@@ -81,9 +81,9 @@ invoice_spans as (
         coalesce(first_paid.next_snapshot_seq, past_last.snapshot_seq) as first_paid_seq
     from invoices
     cross join past_last
-    inner join snapshot_days as issued on invoices.invoice_date = issued.calendar_day
-    left join snapshot_days as settled on invoices.settled_date = settled.calendar_day
-    left join snapshot_days as first_paid on invoices.first_allocation_date = first_paid.calendar_day
+    inner join calendar_days as issued on invoices.invoice_date = issued.calendar_day
+    left join calendar_days as settled on invoices.settled_date = settled.calendar_day
+    left join calendar_days as first_paid on invoices.first_allocation_date = first_paid.calendar_day
 ),
 
 -- every distinct span with the snapshot dates in it: small (at most snapshots^3 / 6 rows), so joining the

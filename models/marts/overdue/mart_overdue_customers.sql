@@ -32,7 +32,7 @@ type_scores as (
     from overdue
 ),
 
-typed as (
+classified as (
     select
         type_scores.*,
         case
@@ -46,7 +46,7 @@ typed as (
 
 explained as (
     select
-        typed.*,
+        classified.*,
         case overdue_type
         {%- for t in order %}
             when '{{ t }}' then {{ overdue_type_reasons(t, 'code', ';') }}
@@ -62,7 +62,7 @@ explained as (
             when '{{ t }}' then {{ overdue_type_reasons(t, 'zh', '；') }}
         {%- endfor %}
         end as reasons_zh
-    from typed
+    from classified
 ),
 
 final as (
