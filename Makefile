@@ -59,8 +59,13 @@ lint: lint-python lint-sql
 lint-python: venv
 	$(VENV)/bin/ruff check .
 
+# sqlfluff's dbt templater compiles every model, and the macros read the seeds and the raw files while
+# compiling: the seeds go into a throwaway database first (.sqlfluff points raw_dir at a fixture folder).
+LINT_DB := $(ROOT)/target/lint/lint.duckdb
 lint-sql: venv
-	cd $(ROOT) && $(VENV)/bin/sqlfluff lint models macros tests/dbt --processes 2
+	@mkdir -p $(ROOT)/target/lint
+	cd $(ROOT) && ARREARS_DB=$(LINT_DB) $(VENV)/bin/dbt seed --quiet --target-path target/lint --log-path target/lint/logs
+	cd $(ROOT) && ARREARS_DB=$(LINT_DB) $(VENV)/bin/sqlfluff lint models macros tests/dbt --processes 2
 
 benchmark: venv
 	$(VENV)/bin/arrears-benchmark --customers $${CUSTOMERS:-10000,100000,1000000} --out bench/results.json --markdown docs/benchmarks.md

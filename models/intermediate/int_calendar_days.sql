@@ -50,7 +50,7 @@ kept as (
 
 numbered as (
     select
-        kept.*,
+        *,
         case when is_snapshot_date then
             sum(case when is_snapshot_date then 1 else 0 end) over (
                 order by calendar_day rows between unbounded preceding and current row)

@@ -24,7 +24,7 @@ cleaned as (
 
 typed as (
     select
-        cleaned.*,
+        *,
         {{ try_cast_date('action_date_text') }} as action_date,
         {{ try_cast_decimal('promised_amount_text') }} as promised_amount,
         {{ try_cast_date('promised_date_text') }} as promised_date

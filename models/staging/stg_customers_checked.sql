@@ -26,7 +26,7 @@ cleaned as (
 
 typed as (
     select
-        cleaned.*,
+        *,
         {{ try_cast_decimal('credit_limit_text') }} as credit_limit,
         {{ try_cast_decimal('annual_income_text') }} as annual_income,
         {{ try_cast_decimal('total_debt_text') }} as total_debt,

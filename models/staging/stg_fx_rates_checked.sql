@@ -16,7 +16,7 @@ cleaned as (
 
 typed as (
     select
-        cleaned.*,
+        *,
         {{ try_cast_date('rate_date_text') }} as rate_date,
         {{ try_cast_decimal('rate_to_base_text', 18, 8) }} as rate_to_base
     from cleaned

@@ -27,7 +27,7 @@ cleaned as (
 
 typed as (
     select
-        cleaned.*,
+        *,
         {{ try_cast_date('invoice_date_text') }} as invoice_date,
         {{ try_cast_date('due_date_text') }} as due_date,
         {{ try_cast_decimal('amount_text') }} as amount

@@ -29,7 +29,7 @@ cleaned as (
 
 typed as (
     select
-        cleaned.*,
+        *,
         {{ try_cast_date('payment_date_text') }} as payment_date,
         {{ try_cast_decimal('amount_text') }} as amount
     from cleaned

@@ -14,9 +14,9 @@ as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 snapshot_dates as (select * from {{ ref('int_snapshot_dates') }}),
 
 aging as (
-    select aging.*
-    from {{ ref('fct_customer_aging') }} as aging
-    where aging.open_invoice_count > 0
+    select *
+    from {{ ref('fct_customer_aging') }}
+    where open_invoice_count > 0
 ),
 
 history_at_as_of as (
@@ -42,7 +42,7 @@ compared as (
     full outer join history_at_as_of on aging.customer_id = history_at_as_of.customer_id
 )
 
-select compared.*
+select *
 from compared
 where exists (select 1 from snapshot_dates cross join as_of where snapshot_dates.snapshot_date = as_of.as_of_date)
   and (

@@ -22,9 +22,9 @@ history_dates as (
 
 expected as (
     select
-        as_of.as_of_date,
+        as_of_date,
         case
-            when as_of.as_of_date = cast({{ dbt.last_day('as_of.as_of_date', 'month') }} as date) then as_of.as_of_date
+            when as_of_date = cast({{ dbt.last_day('as_of.as_of_date', 'month') }} as date) then as_of_date
             else cast({{ dbt.dateadd('day', '-1', dbt.date_trunc('month', 'as_of.as_of_date')) }} as date)
         end as expected_month_end
     from as_of

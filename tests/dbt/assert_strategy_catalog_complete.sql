@@ -15,15 +15,20 @@ steps as (select * from {{ ref('strategy_steps') }}),
 
 lists as (
     select 'temporary' as overdue_type
-    union all select 'chronic'
-    union all select 'stubborn'
-    union all select 'watch'
+    union all
+    select 'chronic'
+    union all
+    select 'stubborn'
+    union all
+    select 'watch'
 ),
 
 bands as (
     select 'low' as risk_band
-    union all select 'medium'
-    union all select 'high'
+    union all
+    select 'medium'
+    union all
+    select 'high'
 ),
 
 missing_strategies as (

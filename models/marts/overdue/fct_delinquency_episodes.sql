@@ -29,7 +29,7 @@ intervals as (
 
 ordered as (
     select
-        intervals.*,
+        *,
         max(past_due_until) over (
             partition by customer_id order by past_due_from, invoice_id
             rows between unbounded preceding and 1 preceding
@@ -39,7 +39,7 @@ ordered as (
 
 islands as (
     select
-        ordered.*,
+        *,
         sum(case when previous_until is null or past_due_from > previous_until then 1 else 0 end) over (
             partition by customer_id order by past_due_from, invoice_id
             rows between unbounded preceding and current row

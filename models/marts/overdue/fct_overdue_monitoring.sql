@@ -14,16 +14,16 @@ snapshot_dates as (select * from {{ ref('int_snapshot_dates') }}),
 check_dates as (
     select 'monthly' as check_type, snapshot_date from snapshot_dates where is_month_end
     union all
-    select 'weekly' as check_type, snapshot_date
+    select 'weekly' as check_type, snapshot_dates.snapshot_date
     from snapshot_dates
     cross join as_of
-    where is_week_end
-      and {{ dbt.datediff('snapshot_date', 'as_of.as_of_date', 'day') }} < 7 * {{ var('history_weekly_weeks') }}
+    where snapshot_dates.is_week_end
+      and {{ dbt.datediff('snapshot_dates.snapshot_date', 'as_of.as_of_date', 'day') }} < 7 * {{ var('history_weekly_weeks') }}
     union all
-    select 'daily' as check_type, snapshot_date
+    select 'daily' as check_type, snapshot_dates.snapshot_date
     from snapshot_dates
     cross join as_of
-    where {{ dbt.datediff('snapshot_date', 'as_of.as_of_date', 'day') }} < {{ var('history_daily_days') }}
+    where {{ dbt.datediff('snapshot_dates.snapshot_date', 'as_of.as_of_date', 'day') }} < {{ var('history_daily_days') }}
 ),
 
 check_pairs as (

@@ -18,8 +18,10 @@ as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
 types as (
     select 'temporary' as overdue_type
-    union all select 'chronic'
-    union all select 'stubborn'
+    union all
+    select 'chronic'
+    union all
+    select 'stubborn'
 ),
 
 final as (

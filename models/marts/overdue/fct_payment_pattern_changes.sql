@@ -117,7 +117,7 @@ combined as (
 
 flagged as (
     select
-        combined.*,
+        *,
         coalesce(baseline_payment_count >= {{ var('pattern_min_payments') }}
             and recent_payment_count >= 2
             and recent_median_gap_days >= {{ var('pattern_cadence_slowdown_ratio') }} * baseline_median_gap_days, false)

@@ -73,7 +73,7 @@ matrix as (
 
 with_totals as (
     select
-        matrix.*,
+        *,
         sum(from_balance_base) over (partition by month_end, from_bucket) as from_bucket_balance_base,
         sum(customer_count) over (partition by month_end, from_bucket) as from_bucket_customer_count
     from matrix

@@ -25,7 +25,7 @@ overdue as (
 
 type_scores as (
     select
-        overdue.*,
+        *,
         {%- for t in order %}
         {{ overdue_type_score(t) }} as {{ t }}_score{{ "," if not loop.last }}
         {%- endfor %}
@@ -34,7 +34,7 @@ type_scores as (
 
 classified as (
     select
-        type_scores.*,
+        *,
         case
         {%- for t in order %}
             when {% for other in order if other != t %}{{ t }}_score >= {{ other }}_score{{ ' and ' if not loop.last }}{% endfor %}
@@ -46,7 +46,7 @@ classified as (
 
 explained as (
     select
-        classified.*,
+        *,
         case overdue_type
         {%- for t in order %}
             when '{{ t }}' then {{ overdue_type_reasons(t, 'code', ';') }}
@@ -111,7 +111,7 @@ final as (
         scores.impact_score,
         scores.priority_score,
         scores.risk_band,
-        cast(row_number() over (order by scores.priority_score desc, aging.overdue_base desc, explained.customer_id)
+        cast(row_number() over (order by scores.priority_score desc, aging.overdue_base desc, explained.customer_id asc)
             as {{ dbt.type_bigint() }}) as priority_rank
     from explained
     inner join aging on explained.customer_id = aging.customer_id

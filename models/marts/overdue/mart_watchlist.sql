@@ -34,7 +34,7 @@ listed as (
 -- the signals that drove the score: those at least half way up their ramp (else every signal present)
 explained as (
     select
-        listed.*,
+        *,
         {%- for field, sep, idx in [('warning_codes', ';', 0), ('warnings_en', '; ', 1), ('warnings_zh', '；', 2)] %}
         coalesce(nullif(concat_ws('{{ sep }}'
             {%- for sig in signal_text %},
@@ -88,7 +88,7 @@ final as (
         scores.priority_score,
         scores.risk_band,
         cast(row_number() over (order by explained.warning_score desc, scores.priority_score desc,
-                                         aging.past_due_base desc, explained.customer_id)
+                                         aging.past_due_base desc, explained.customer_id asc)
             as {{ dbt.type_bigint() }}) as priority_rank
     from explained
     inner join aging on explained.customer_id = aging.customer_id

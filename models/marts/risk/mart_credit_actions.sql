@@ -76,7 +76,7 @@ positions as (
 
 decided as (
     select
-        positions.*,
+        *,
         case
             when not has_score then 'no_score'
             when overdue_type = 'stubborn' then 'stubborn'
@@ -102,10 +102,10 @@ with_limit as (
         reasons.reason_en,
         reasons.reason_zh,
         cast(case reasons.limit_decision
-            when 'raise' then round(credit_limit * (1 + {{ var('credit_raise_pct') }}), 2)
-            when 'cut' then least(credit_limit, greatest(outstanding_base, round(credit_limit * (1 - {{ var('credit_cut_pct') }}), 2)))
-            when 'freeze' then least(credit_limit, greatest(outstanding_base, 0))
-            else credit_limit
+            when 'raise' then round(decided.credit_limit * (1 + {{ var('credit_raise_pct') }}), 2)
+            when 'cut' then least(decided.credit_limit, greatest(decided.outstanding_base, round(decided.credit_limit * (1 - {{ var('credit_cut_pct') }}), 2)))
+            when 'freeze' then least(decided.credit_limit, greatest(decided.outstanding_base, 0))
+            else decided.credit_limit
         end as {{ money_type() }}) as new_credit_limit
     from decided
     left join reasons on decided.decision_reason = reasons.decision_reason  -- a code missing from the seed fails not_null(limit_decision)
@@ -118,33 +118,33 @@ explained as (
         pricing.rate_add_on_bps,
         pricing.label_en as pricing_label_en,
         pricing.label_zh as pricing_label_zh,
-        case limit_decision
-            when 'raise' then concat('Raise the credit limit from ', {{ decimal_text('credit_limit') }}, ' to ',
-                                     {{ decimal_text('new_credit_limit') }})
+        case with_limit.limit_decision
+            when 'raise' then concat('Raise the credit limit from ', {{ decimal_text('with_limit.credit_limit') }}, ' to ',
+                                     {{ decimal_text('with_limit.new_credit_limit') }})
             when 'cut' then
-                case when new_credit_limit < credit_limit
-                     then concat('Cut the credit limit from ', {{ decimal_text('credit_limit') }}, ' to ',
-                                 {{ decimal_text('new_credit_limit') }})
-                     else concat('Cut the credit limit: it stays at ', {{ decimal_text('credit_limit') }},
+                case when with_limit.new_credit_limit < with_limit.credit_limit
+                     then concat('Cut the credit limit from ', {{ decimal_text('with_limit.credit_limit') }}, ' to ',
+                                 {{ decimal_text('with_limit.new_credit_limit') }})
+                     else concat('Cut the credit limit: it stays at ', {{ decimal_text('with_limit.credit_limit') }},
                                  ' because the balance already uses all of it; no new credit')
                 end
-            when 'freeze' then concat('Freeze the credit limit at ', {{ decimal_text('new_credit_limit') }},
-                                      ' (was ', {{ decimal_text('credit_limit') }}, ', balance ',
-                                      {{ decimal_text('outstanding_base') }}, '): no new credit')
-            when 'hold' then concat('Keep the credit limit at ', {{ decimal_text('credit_limit') }})
+            when 'freeze' then concat('Freeze the credit limit at ', {{ decimal_text('with_limit.new_credit_limit') }},
+                                      ' (was ', {{ decimal_text('with_limit.credit_limit') }}, ', balance ',
+                                      {{ decimal_text('with_limit.outstanding_base') }}, '): no new credit')
+            when 'hold' then concat('Keep the credit limit at ', {{ decimal_text('with_limit.credit_limit') }})
             else 'No limit or pricing decision'
         end as action_en,
-        case limit_decision
-            when 'raise' then concat('额度由', {{ decimal_text('credit_limit') }}, '提高至', {{ decimal_text('new_credit_limit') }})
+        case with_limit.limit_decision
+            when 'raise' then concat('额度由', {{ decimal_text('with_limit.credit_limit') }}, '提高至', {{ decimal_text('with_limit.new_credit_limit') }})
             when 'cut' then
-                case when new_credit_limit < credit_limit
-                     then concat('额度由', {{ decimal_text('credit_limit') }}, '下调至', {{ decimal_text('new_credit_limit') }})
-                     else concat('下调额度：余额已用满额度，额度维持', {{ decimal_text('credit_limit') }}, '，不再新增授信')
+                case when with_limit.new_credit_limit < with_limit.credit_limit
+                     then concat('额度由', {{ decimal_text('with_limit.credit_limit') }}, '下调至', {{ decimal_text('with_limit.new_credit_limit') }})
+                     else concat('下调额度：余额已用满额度，额度维持', {{ decimal_text('with_limit.credit_limit') }}, '，不再新增授信')
                 end
-            when 'freeze' then concat('冻结额度于', {{ decimal_text('new_credit_limit') }}, '（原额度',
-                                      {{ decimal_text('credit_limit') }}, '，余额', {{ decimal_text('outstanding_base') }},
+            when 'freeze' then concat('冻结额度于', {{ decimal_text('with_limit.new_credit_limit') }}, '（原额度',
+                                      {{ decimal_text('with_limit.credit_limit') }}, '，余额', {{ decimal_text('with_limit.outstanding_base') }},
                                       '），不再新增授信')
-            when 'hold' then concat('维持额度', {{ decimal_text('credit_limit') }})
+            when 'hold' then concat('维持额度', {{ decimal_text('with_limit.credit_limit') }})
             else '暂不调整额度与定价'
         end as action_zh
     from with_limit

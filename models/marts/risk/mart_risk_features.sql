@@ -15,7 +15,7 @@ customers as (select * from {{ ref('dim_customers') }}),
 
 windowed as (
     select
-        monthly.*,
+        *,
         row_number() over (partition by customer_id order by month_end) as months_on_book,
         {%- for months in [3, 6, 12] %}
         sum(case when days_past_due >= 30 then 1 else 0 end) over w{{ months }} as dpd30_count_{{ months }}m,

@@ -96,7 +96,7 @@ final as (
         with_strategy.priority_score,
         cast(row_number() over (
             order by case when with_strategy.list_type = 'overdue' then 0 else 1 end,
-                     with_strategy.priority_score desc, with_strategy.at_stake_base desc, with_strategy.customer_id
+                     with_strategy.priority_score desc, with_strategy.at_stake_base desc, with_strategy.customer_id asc
         ) as {{ dbt.type_bigint() }}) as priority_rank,
         with_strategy.ability_to_pay_score,
         with_strategy.impact_score,

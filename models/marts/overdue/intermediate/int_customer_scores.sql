@@ -39,29 +39,29 @@ raw_components as (
     select
         in_scope.*,
         -- ability to pay: each component 0 (weak) .. 1 (strong)
-        case when debt_to_income is null then 0.3
-             else 1 - least(cast(debt_to_income as {{ dbt.type_float() }}) / {{ var('high_debt_to_income') }}, 1) end
+        case when in_scope.debt_to_income is null then 0.3
+             else 1 - least(cast(in_scope.debt_to_income as {{ dbt.type_float() }}) / {{ var('high_debt_to_income') }}, 1) end
             as ability_debt,
-        case when annual_income is null then 0.0
-             else least(cast(annual_income as {{ dbt.type_float() }}) / (3 * case when customer_type = 'business'
+        case when in_scope.annual_income is null then 0.0
+             else least(cast(in_scope.annual_income as {{ dbt.type_float() }}) / (3 * case when in_scope.customer_type = 'business'
                  then {{ var('low_income_business') }} else {{ var('low_income_individual') }} end), 1) end
             as ability_income,
-        case when credit_utilisation is null then 0.5
-             else 1 - least(greatest(cast(credit_utilisation as {{ dbt.type_float() }}), 0), 1) end as ability_utilisation,
-        coalesce(cast(on_time_share as {{ dbt.type_float() }}), 0.5) as ability_history,
-        1 - coalesce(cast(recent_partial_share as {{ dbt.type_float() }}), 0) as ability_partial,
+        case when in_scope.credit_utilisation is null then 0.5
+             else 1 - least(greatest(cast(in_scope.credit_utilisation as {{ dbt.type_float() }}), 0), 1) end as ability_utilisation,
+        coalesce(cast(in_scope.on_time_share as {{ dbt.type_float() }}), 0.5) as ability_history,
+        1 - coalesce(cast(in_scope.recent_partial_share as {{ dbt.type_float() }}), 0) as ability_partial,
         -- impact on the business: each component 0 (small) .. 1 (large)
         case when largest.max_at_stake_base > 0
-             then ln(1 + cast(at_stake_base as {{ dbt.type_float() }})) / ln(1 + cast(largest.max_at_stake_base as {{ dbt.type_float() }}))
+             then ln(1 + cast(in_scope.at_stake_base as {{ dbt.type_float() }})) / ln(1 + cast(largest.max_at_stake_base as {{ dbt.type_float() }}))
              else 0 end as impact_amount,
         case when book.receivables_base > 0
-             then least(cast(at_stake_base as {{ dbt.type_float() }}) / book.receivables_base / {{ var('impact_share_cap') }}, 1)
+             then least(cast(in_scope.at_stake_base as {{ dbt.type_float() }}) / book.receivables_base / {{ var('impact_share_cap') }}, 1)
              else 0 end as impact_share,
-        least(cast(days_past_due as {{ dbt.type_float() }}) / {{ var('impact_dpd_cap') }}, 1) as impact_dpd,
-        case when is_key_account then 1.0
-             else least(coalesce(cast(revenue_share_12m as {{ dbt.type_float() }}), 0) / {{ var('importance_revenue_share_cap') }}, 1) end
+        least(cast(in_scope.days_past_due as {{ dbt.type_float() }}) / {{ var('impact_dpd_cap') }}, 1) as impact_dpd,
+        case when in_scope.is_key_account then 1.0
+             else least(coalesce(cast(in_scope.revenue_share_12m as {{ dbt.type_float() }}), 0) / {{ var('importance_revenue_share_cap') }}, 1) end
             as impact_importance,
-        cast(at_stake_base as {{ dbt.type_float() }}) / nullif(book.receivables_base, 0) as share_of_receivables
+        cast(in_scope.at_stake_base as {{ dbt.type_float() }}) / nullif(book.receivables_base, 0) as share_of_receivables
     from in_scope
     cross join largest
     cross join book
@@ -71,7 +71,7 @@ raw_components as (
 -- flips at a rounding boundary between runs or engines
 components as (
     select
-        raw_components.*,
+        *,
         {%- for c in ['ability_debt', 'ability_income', 'ability_utilisation', 'ability_history', 'ability_partial',
                       'impact_amount', 'impact_share', 'impact_dpd', 'impact_importance'] %}
         cast(round(cast({{ c }} as decimal(38, 9)), 6) as decimal(10, 6)) as {{ c }}_exact{{ "," if not loop.last }}
@@ -81,7 +81,7 @@ components as (
 
 scored as (
     select
-        components.*,
+        *,
         {{ round_float("100 * (" ~ aw['debt'] ~ " * ability_debt + " ~ aw['income'] ~ " * ability_income
             + " ~ aw['utilisation'] ~ " * ability_utilisation + " ~ aw['history'] ~ " * ability_history
             + " ~ aw['partial'] ~ " * ability_partial)", 1) }} as ability_to_pay_score,

@@ -56,12 +56,12 @@ history_before_episode as (
 
 prior_episodes as (
     select
-        episodes.customer_id,
-        sum(case when episodes.reached_overdue_threshold then 1 else 0 end) as prior_overdue_episodes,
+        customer_id,
+        sum(case when reached_overdue_threshold then 1 else 0 end) as prior_overdue_episodes,
         count(*) as prior_past_due_episodes
     from episodes
-    where not episodes.is_open
-    group by episodes.customer_id
+    where not is_open
+    group by customer_id
 ),
 
 contacts as (
@@ -210,7 +210,7 @@ combined as (
 -- every flag is true or false, never null: each states (in the YAML) what missing data means for it
 final as (
     select
-        combined.*,
+        *,
         contact_count > 0 as has_contact_history,
         -- temporary: a good payer hit by a one-off shock
         coalesce(settled_invoice_count >= {{ var('good_history_min_invoices') }}

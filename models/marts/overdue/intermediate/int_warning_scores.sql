@@ -34,7 +34,7 @@ measures as (
 -- each signal as a strength 0..1: a linear ramp from `from` to `to` (var watch_signals); 0 when not judged
 components as (
     select
-        measures.*,
+        *,
         {%- for name, s in signals.items() %}
         coalesce(least(greatest((cast(m_{{ name }} as {{ dbt.type_float() }}) - {{ s['from'] }})
                                 / {{ s['to'] - s['from'] if s['to'] != s['from'] else 1 }}, 0.0), 1.0), 0.0)
@@ -59,7 +59,7 @@ scored as (
 
 final as (
     select
-        scored.*,
+        *,
         warning_score >= {{ var('watch_score_threshold') }} as is_watch_listed
     from scored
 )
