@@ -4,9 +4,13 @@ Uses the session's shared demo build (conftest.demo_build), so inside the full s
 """
 from __future__ import annotations
 
+import pytest
+
 from allocation_check import differences, sql_results
 from helpers import Build
 from reference_allocation import FxRate, Invoice, Payment, allocate
+
+pytestmark = pytest.mark.fast
 
 
 def test_demo_data_equals_reference(demo_build: Build) -> None:

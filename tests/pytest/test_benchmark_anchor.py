@@ -8,7 +8,11 @@ from __future__ import annotations
 import importlib.util
 from decimal import Decimal
 
+import pytest
+
 from helpers import ROOT, Build, query
+
+pytestmark = pytest.mark.fast
 
 spec = importlib.util.spec_from_file_location("pandas_aging", ROOT / "bench" / "pandas_aging.py")
 pandas_aging = importlib.util.module_from_spec(spec)

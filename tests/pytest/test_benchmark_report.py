@@ -9,9 +9,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from arrears.benchmark import auto_threads, markdown
 
 from helpers import ROOT
+
+pytestmark = pytest.mark.fast
 
 
 def _scale(customers: int, build: float, scan: float, peak_mb: float, *, pandas: float | None = None,

@@ -14,16 +14,16 @@ from arrears.paths import ROOT
 
 from helpers import CONTRACT_COLUMNS, Build
 
+pytestmark = pytest.mark.fast
+
 DUCKDB_TYPES = {"text": "VARCHAR", "date": "DATE", "boolean": "BOOLEAN"}
 
 
-@pytest.mark.fast
 def test_dbt_macro_is_generated_from_the_contract_module() -> None:
     """macros/contract.sql differs from what arrears/contract.py generates (run python -m arrears.contract --write)."""
     assert (ROOT / "macros" / "contract.sql").read_text(encoding="utf-8") == contract.dbt_macro()
 
 
-@pytest.mark.fast
 def test_generated_macro_carries_tables_columns_types_and_keys() -> None:
     """The generator dropped a table, a column, a type or a key on the way to the macro."""
     text = contract.dbt_macro()
@@ -41,7 +41,6 @@ def test_generated_macro_carries_tables_columns_types_and_keys() -> None:
         assert f"'{name}': [{', '.join(repr(v) for v in values)}]" in flat, name
 
 
-@pytest.mark.fast
 def test_every_python_user_reads_the_one_contract() -> None:
     """A module lists the contract's tables or columns on its own again."""
     from arrears import benchmark, demo, pipeline
@@ -52,7 +51,6 @@ def test_every_python_user_reads_the_one_contract() -> None:
     assert set(contract.REQUIRED_TABLES) | set(contract.OPTIONAL_TABLES) == set(contract.TABLES)
 
 
-@pytest.mark.dbt
 def test_staged_tables_have_the_contract_columns_types_and_keys(demo_build: Build) -> None:
     """Staging casts a contract column to another type than the contract's, or lets a duplicate key through."""
     for name, spec in contract.TABLES.items():

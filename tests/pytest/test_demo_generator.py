@@ -21,6 +21,8 @@ import pytest
 from arrears import demo
 from arrears.paths import ROOT
 
+pytestmark = pytest.mark.fast
+
 SCRIPT = ROOT / "scripts" / "generate_demo_data.py"
 N = 600
 SEED = 7

@@ -10,6 +10,8 @@ from arrears.risk.binning import WoEBinner, fit_categorical, fit_numeric, inform
 from arrears.risk.data import KIND_INT_CAT, KIND_NUMERIC, KIND_TEXT_CAT, MISSING, Cleaner, DataError, coerce_label
 from arrears.risk.selection import select_features
 
+pytestmark = pytest.mark.fast
+
 # Two-bin toy: bin a = 40 goods + 10 bads, bin b = 60 goods + 40 bads (100 goods, 50 bads in all).
 # WoE_a = ln(0.4 / 0.2) = ln 2, WoE_b = ln(0.6 / 0.8) = ln 0.75
 # IV = (0.4 - 0.2) ln 2 + (0.6 - 0.8) ln 0.75 = 0.196166...

@@ -15,6 +15,8 @@ import pytest
 from arrears.paths import ROOT
 from arrears.risk.cli import main
 
+pytestmark = pytest.mark.fast
+
 REQUIRED = ("roc_auc", "ks", "accuracy", "precision", "recall", "f1")
 PER_MODEL = ("roc_auc", "ks", "gini", "accuracy", "precision", "recall", "f1", "threshold", "threshold_rule", "psi")
 

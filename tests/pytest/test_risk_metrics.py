@@ -16,6 +16,8 @@ import pytest
 
 from arrears.risk import metrics
 
+pytestmark = pytest.mark.fast
+
 Y = np.array([1, 1, 0, 1, 0, 0])
 S = np.array([0.9, 0.8, 0.7, 0.6, 0.6, 0.55])
 

@@ -12,6 +12,8 @@ from arrears.risk.binning import fit_categorical, fit_numeric
 from arrears.risk.cli import main
 from arrears.risk.reject import infer
 
+pytestmark = pytest.mark.fast
+
 FIGURES = ("roc_auc", "ks", "gini", "accuracy", "precision", "recall", "f1", "threshold")
 
 

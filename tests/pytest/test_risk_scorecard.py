@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from arrears.risk.binning import WoEBinner
 from arrears.risk.scorecard import ScoreBands, Scorecard, ScoreScaling
 
+pytestmark = pytest.mark.fast
+
 
 def _pd_for_odds(odds: float) -> float:
     return 1.0 / (1.0 + odds)            # odds = good:bad = (1 - pd) / pd

@@ -15,6 +15,8 @@ from arrears.risk.data import DataError
 from arrears.risk.model import load_model
 from arrears.risk.split import oot_test_dates, out_of_time_split
 
+pytestmark = pytest.mark.fast
+
 N_CUSTOMERS, N_MONTHS, N_UNLABELED_MONTHS = 150, 14, 4
 
 

@@ -18,6 +18,8 @@ from arrears.validation.suites import CHUNK_MERGE, Suite, SuiteError, dumps, loa
 
 from helpers import ROOT
 
+pytestmark = pytest.mark.fast
+
 EXPECTATIONS = ROOT / "expectations"
 
 
