@@ -1,4 +1,4 @@
-"""Strategy-list export (scripts/export_strategy_lists.py, arrears/export.py).
+"""Strategy-list export (arrears-export, arrears/export/).
 
 One small dataset per session: the seeded demo generator (200 customers) with hostile text put into the
 contract files by hand before the build (customer names and contact persons that a spreadsheet would run as

@@ -1,4 +1,4 @@
-"""The overdue report (scripts/report.py, arrears/report.py): one self-contained HTML file.
+"""The overdue report (arrears-report, arrears/report/): one self-contained HTML file.
 
 Uses the export tests' session dataset (demo data with hostile customer names, built once). The rendering
 test opens the report in headless Chromium (Debian package `chromium`), takes a screenshot and looks for
