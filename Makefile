@@ -65,7 +65,7 @@ LINT_DB := $(ROOT)/target/lint/lint.duckdb
 lint-sql: venv
 	@mkdir -p $(ROOT)/target/lint
 	cd $(ROOT) && ARREARS_DB=$(LINT_DB) $(VENV)/bin/dbt seed --quiet --target-path target/lint --log-path target/lint/logs
-	cd $(ROOT) && ARREARS_DB=$(LINT_DB) $(VENV)/bin/sqlfluff lint models macros tests/dbt --processes 2
+	cd $(ROOT) && ARREARS_DB=$(LINT_DB) $(VENV)/bin/sqlfluff lint models tests/dbt --processes 2
 
 benchmark: venv
 	$(VENV)/bin/arrears-benchmark --customers $${CUSTOMERS:-10000,100000,1000000} --out bench/results.json --markdown docs/benchmarks.md
