@@ -19,7 +19,7 @@ pytestmark = pytest.mark.fast
 
 
 def _scale(customers: int, build: float, scan: float, peak_mb: float, *, pandas: float | None = None,
-           aging: float | None = None, incremental: float | None = None) -> dict:
+           aging: float | None = None, incremental: float | None = None, sql: float | None = None) -> dict:
     timings = {"scan_bound": {"seconds": scan, "peak_rss_mb": 50.0, "runs": [scan]},
                "dbt_build_full": {"seconds": build, "peak_rss_mb": peak_mb, "runs": [build]}}
     ratios = {"build_over_scan_bound": round(build / scan, 2)}
@@ -29,6 +29,10 @@ def _scale(customers: int, build: float, scan: float, peak_mb: float, *, pandas:
     if aging is not None and pandas is not None:
         timings["dbt_aging_models"] = {"seconds": aging, "peak_rss_mb": 1.0, "runs": [aging]}
         ratios["pandas_over_aging_models"] = round(pandas / aging, 2)
+    if sql is not None:
+        timings["sql_aging"] = {"seconds": sql, "peak_rss_mb": 1.0, "runs": [sql]}
+        if aging is not None:
+            ratios["aging_models_over_sql_anchor"] = round(aging / sql, 2)
     if incremental is not None:
         timings["dbt_build_incremental"] = {"seconds": incremental, "peak_rss_mb": 1.0, "runs": [incremental]}
         ratios["incremental_over_full"] = round(incremental / build, 3)
@@ -51,7 +55,7 @@ def _verdicts(page: str) -> dict[str, str]:
 
 
 def test_targets_met_and_missed_follow_the_figures() -> None:
-    good = _payload([_scale(100_000, 20.0, 4.0, 1000, pandas=400.0, aging=10.0),
+    good = _payload([_scale(100_000, 20.0, 4.0, 1000, pandas=400.0, aging=10.0, sql=6.0),
                      _scale(1_000_000, 200.0, 30.0, 5000, incremental=20.0)], growth=10.0)
     verdicts = _verdicts(markdown(good, "chart.svg"))
     assert verdicts["full dbt build at 1,000,000 customers"] == "yes"
@@ -60,8 +64,10 @@ def test_targets_met_and_missed_follow_the_figures() -> None:
     assert verdicts["pandas script / full build at 100,000 customers"] == "yes"
     assert verdicts["daily incremental run / full build at 1,000,000 customers"] == "yes"
     assert verdicts["full build time(1,000,000) / time(100,000)"] == "yes"
+    anchor = "dbt models of fct_customer_aging only / single-query anchor (bench/sql_aging.py), 100,000 customers"
+    assert verdicts[anchor] == "yes"
 
-    bad = _payload([_scale(100_000, 80.0, 0.4, 3000, pandas=64.0, aging=31.0),
+    bad = _payload([_scale(100_000, 80.0, 0.4, 3000, pandas=64.0, aging=31.0, sql=7.9),
                     _scale(1_000_000, 747.0, 2.5, 6200, incremental=650.0)], growth=13.0)
     verdicts = _verdicts(markdown(bad, "chart.svg"))
     assert set(verdicts.values()) == {"**no**"}, verdicts
@@ -79,7 +85,7 @@ def test_threads_one_at_a_time_only_for_large_inputs() -> None:
 
 def test_render_only_rebuilds_page_and_chart_from_json(tmp_path) -> None:
     results = tmp_path / "results.json"
-    results.write_text(json.dumps(_payload([_scale(10_000, 30.0, 0.2, 600, pandas=6.0, aging=9.0),
+    results.write_text(json.dumps(_payload([_scale(10_000, 30.0, 0.2, 600, pandas=6.0, aging=9.0, sql=0.5),
                                             _scale(100_000, 80.0, 0.4, 3000, pandas=64.0, aging=31.0)],
                                            growth=0.0)))
     page, chart = tmp_path / "benchmarks.md", tmp_path / "chart.svg"
@@ -91,3 +97,4 @@ def test_render_only_rebuilds_page_and_chart_from_json(tmp_path) -> None:
     assert "| 100,000 | 6,500,000 |" in text and "| 80.0 s |" in text  # the figures come from this JSON
     assert "![time against scale](chart.svg)" in text
     assert chart.read_text(encoding="utf-8").lstrip().startswith("<?xml") and "pandas script" in chart.read_text()
+    assert "single-query anchor" in chart.read_text() and "| 0.5 s |" in text
