@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from arrears import guards, publish, run_summary
+from arrears import guards, loads, publish, run_summary
+from arrears.atomic import write_json
 from arrears.contract import TABLE_NAMES
 from arrears.paths import ROOT, dbt_executable, default_db, default_out_dir, default_raw_dir
 
@@ -172,10 +173,40 @@ def run(cfg: RunConfig) -> dt.date:
     with publish.build_lock(layout) if locked else contextlib.nullcontext():
         if locked:
             publish.recover(layout)
+            cfg = consolidate_loads(cfg, layout)
         return _run_steps(cfg, layout)
 
 
 DELIVERY: dict = {}   # what check_delivery found in this process (for the run summary)
+LOADS: dict = {}      # what consolidate_loads did in this process (for the run summary)
+
+
+class DeliveryShapeError(PipelineError):
+    """The delivery is ambiguous (a table both as a file and a folder of loads, mixed formats)."""
+
+    exit_code = 2
+
+
+def consolidate_loads(cfg: RunConfig, layout: publish.Layout) -> RunConfig:
+    """Tables delivered as folders of loads (contract v2) become one extract each (arrears.loads), in the
+    build's work folder; every later step reads that folder. A delivery of full extracts is used as it is."""
+    LOADS.clear()
+    if not loads.has_loads(cfg.raw_dir):
+        return cfg
+    target = layout.work_dir / "raw_from_loads"
+    started = time.monotonic()
+    try:
+        report = loads.consolidate(cfg.raw_dir, target)
+    except loads.LoadsError as exc:
+        raise DeliveryShapeError(f"the delivery in {cfg.raw_dir} cannot be read: {exc}") from exc
+    LOADS.update(report.to_dict())
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    write_json(cfg.out / "loads.json", LOADS)
+    for table in report.tables:
+        print(f"[pipeline] loads: {table.table}: {len(table.loads)} loads, {table.rows_read} rows, "
+              f"{table.superseded} superseded by later versions", flush=True)
+    print(f"[pipeline] loads: one extract per table in {target} ({time.monotonic() - started:.1f}s)", flush=True)
+    return dataclasses.replace(cfg, raw_dir=target)
 
 
 def check_delivery(cfg: RunConfig) -> guards.DeliveryCheck:
@@ -379,7 +410,8 @@ def _summarise(cfg: RunConfig, status: str, exit_code: int, message: str | None)
     try:
         summary = run_summary.build_summary(
             status=status, exit_code=exit_code, db=db, out=cfg.out, run_date=cfg.effective_run_date(),
-            requested_as_of=cfg.as_of, delivery=dict(DELIVERY) or None, message=message, steps=list(cfg.steps))
+            requested_as_of=cfg.as_of, delivery=dict(DELIVERY) or None, message=message, steps=list(cfg.steps),
+            loads=dict(LOADS) or None)
         path = run_summary.write(summary, cfg.out)
         print(run_summary.format_text(summary), flush=True)
         print(f"[summary] written to {path}", flush=True)

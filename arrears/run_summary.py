@@ -90,7 +90,7 @@ def warehouse_facts(db: Path) -> dict[str, Any]:
 
 def build_summary(*, status: str, exit_code: int, db: Path, out: Path, run_date: dt.date,
                   requested_as_of: dt.date | None, delivery: dict | None, message: str | None,
-                  steps: list[str]) -> dict[str, Any]:
+                  steps: list[str], loads: dict | None = None) -> dict[str, Any]:
     facts = warehouse_facts(db)
     if facts["as_of_source"] is None and facts["as_of_date"] is not None:
         facts["as_of_source"] = "requested" if requested_as_of else "latest_document"
@@ -104,6 +104,7 @@ def build_summary(*, status: str, exit_code: int, db: Path, out: Path, run_date:
         "dbt_warnings": _load_json(out / BUILD_WARNINGS_FILE) or [],
         "gx_warnings": gx_warnings(out / "data_docs"),
         "delivery": delivery,
+        "loads": loads,
         "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -129,6 +130,9 @@ def format_text(summary: dict[str, Any]) -> str:
     gx = summary["gx_warnings"]
     lines.append(f"[summary] Great Expectations warnings: {len(gx)}" + ("" if not gx else " - " + "; ".join(
         f"{g['suite']} {g['expectation']}: {g['detail']}" for g in gx[:10]) + (" ..." if len(gx) > 10 else "")))
+    for table in (summary.get("loads") or {}).get("tables", []):
+        lines.append(f"[summary] loads of {table['table']}: {len(table['loads'])} loads, {table['rows_read']:,} rows, "
+                     f"{table['superseded']:,} superseded by a later version of their key")
     delivery = summary.get("delivery") or {}
     findings = delivery.get("findings", [])
     if findings:
