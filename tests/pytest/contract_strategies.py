@@ -1,4 +1,4 @@
-"""Hypothesis strategies for contract-valid input folders (../shared/CONTRACT.md, version 2, full extracts).
+"""Hypothesis strategies for contract-valid input folders (../shared/CONTRACT.md, version 2: full extracts and loads).
 
 `contract_folders()` draws a `ContractFolder`: the rows of every table, which optional columns each table's
 header leaves out, which optional tables are absent, and the file format (CSV or Parquet). `write()` puts it
@@ -8,7 +8,8 @@ currency with no rate at all (the contract sets such rows aside with a reason co
 Edge cases every draw may contain: customers with no invoices, credit notes larger than what is open,
 payments before the first invoice, same-day invoice and payment, linked and unapplied payments, void
 invoices and payments, every allowed value of customer_type, document_type, status, channel, outcome and
-hardship_reason, and an optional `updated_at` column on any table.
+hardship_reason, an optional `updated_at` column on any table, and any table delivered as a folder of 1-3 loads
+(with, sometimes, a first load holding older versions of some rows, which must lose to the later loads).
 """
 from __future__ import annotations
 
@@ -52,10 +53,44 @@ class ContractFolder:
     headers: dict[str, list[str]]
     file_format: str = "csv"
     notes: list[str] = field(default_factory=list)
+    # contract v2 delivery in loads: table -> number of loads its rows are split into (absent: a full extract);
+    # `stale` adds a first load holding an older version of the first rows of each such table (it must lose)
+    loads: dict[str, int] = field(default_factory=dict)
+    stale: bool = False
 
     def write(self, path: Path) -> Path:
-        """Write the folder (CSV via helpers.write_contract_folder, or Parquet with all-text columns)."""
-        path = Path(path)
+        """Write the folder (CSV via helpers.write_contract_folder, or Parquet with all-text columns), then
+        split the tables of `loads` into folders of loads."""
+        path = self._write_extracts(Path(path))
+        for table, parts in self.loads.items():
+            self._split(path, table, parts)
+        return path
+
+    def _split(self, path: Path, table: str, parts: int) -> None:
+        import duckdb
+
+        extract = path / f"{table}.{self.file_format}"
+        if not extract.exists():
+            return
+        folder = path / table
+        folder.mkdir()
+        fmt = "(format parquet)" if self.file_format == "parquet" else "(format csv, header true)"
+        read = (f"read_parquet('{extract}')" if self.file_format == "parquet"
+                else f"read_csv('{extract}', header = true, all_varchar = true)")
+        with duckdb.connect() as con:
+            n = con.execute(f"select count(*) from {read}").fetchone()[0]
+            size = max(1, -(-n // parts))
+            for i in range(parts):
+                con.execute(f"copy (select * from {read} limit {size} offset {i * size}) "
+                            f"to '{folder / f'load_{i + 1:02d}.{self.file_format}'}' {fmt}")
+            if self.stale and n:
+                replace = ", ".join(f"cast(null as varchar) as {c}" for c in ("updated_at",)
+                                    if c in self.headers[table])
+                con.execute(f"copy (select * {f'replace ({replace})' if replace else ''} from {read} limit 3) "
+                            f"to '{folder / f'load_00.{self.file_format}'}' {fmt}")
+        extract.unlink()
+
+    def _write_extracts(self, path: Path) -> Path:
         if self.file_format == "csv":
             return write_contract_folder(path, self.tables, columns=self.headers)
         import pyarrow as pa
@@ -74,7 +109,8 @@ class ContractFolder:
 
     def describe(self) -> str:
         sizes = ", ".join(f"{t}={len(r)}" for t, r in self.tables.items())
-        return f"{self.file_format}: {sizes}; headers={ {t: len(h) for t, h in self.headers.items()} }"
+        return (f"{self.file_format}: {sizes}; headers={ {t: len(h) for t, h in self.headers.items()} }; "
+                f"loads={self.loads}, stale={self.stale}")
 
 
 def _money(draw, low: int = 1, high: int = 500_000) -> Decimal:
@@ -214,7 +250,10 @@ def contract_folders(draw, min_customers: int = 1, max_customers: int = 200) -> 
             header.append("updated_at")
         headers[table] = header
     file_format = draw(st.sampled_from(("csv", "parquet")))
-    return ContractFolder(tables=tables, headers=headers, file_format=file_format)
+    # contract v2: any table may arrive as a folder of loads
+    loads = {t: draw(st.integers(min_value=1, max_value=3)) for t in sorted(tables) if draw(st.booleans())}
+    stale = bool(loads) and draw(st.booleans())
+    return ContractFolder(tables=tables, headers=headers, file_format=file_format, loads=loads, stale=stale)
 
 
 def all_optional_empty(n_customers: int = 12) -> ContractFolder:
@@ -246,3 +285,12 @@ def credit_notes_only(n_customers: int = 8) -> ContractFolder:
         row["document_type"] = "credit_note"
     tables = {t: folder.tables[t] for t in ("customers", "invoices", "payments")}
     return ContractFolder(tables=tables, headers={t: list(COLUMNS[t]) for t in tables}, file_format="parquet")
+
+
+def delivered_in_loads(n_customers: int = 12) -> ContractFolder:
+    """Edge case (contract v2): invoices, payments and the contact log as folders of loads, with a first load
+    of older versions that later loads replace; customers as a full extract."""
+    folder = all_optional_empty(n_customers)
+    folder.loads = {"invoices": 3, "payments": 2, "collection_actions": 1}
+    folder.stale = True
+    return folder

@@ -1,7 +1,8 @@
 """Property: contract-valid input never stops a run (issue 14 item 1).
 
 Each example is a contract-valid folder drawn by contract_strategies.contract_folders() (1-200 customers,
-optional columns empty or absent, optional tables absent, every allowed value, CSV or Parquet). For each:
+optional columns empty or absent, optional tables absent, every allowed value, CSV or Parquet, any table
+as a folder of loads with superseded older versions). For each:
   - scripts/run_pipeline.py exits 0 (steps validate_raw,build,validate_marts for drawn examples: the steps
     that read the input; the full pipeline for the hand-written edge cases in test_full_pipeline_edge_cases),
   - every table conserves rows: rows written = staged + set aside (stg_quarantine), counted here in Python,
@@ -106,8 +107,9 @@ def test_contract_valid_folder_never_stops_a_run(folder: cs.ContractFolder, tmp_
     check_invariants(folder, db)
 
 
-@pytest.mark.parametrize("make", [cs.all_optional_empty, cs.no_contact_log_no_fx, cs.credit_notes_only],
-                         ids=["all_optional_empty", "no_contact_log_no_fx", "credit_notes_only"])
+@pytest.mark.parametrize("make", [cs.all_optional_empty, cs.no_contact_log_no_fx, cs.credit_notes_only,
+                                  cs.delivered_in_loads],
+                         ids=["all_optional_empty", "no_contact_log_no_fx", "credit_notes_only", "delivered_in_loads"])
 def test_full_pipeline_edge_cases(make, tmp_path: Path) -> None:
     folder = make()
     _RUN["examples"] += 1
