@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from arrears.contract import TABLE_NAMES
+from arrears.loads import LoadsError, consolidate, has_loads
 
 TABLES = TABLE_NAMES
 
@@ -127,6 +128,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.raw_dir.is_dir():
         print(f"error: input folder {args.raw_dir} does not exist", file=sys.stderr)
         return 2
+    consolidated = None
+    if has_loads(args.raw_dir):  # contract v2: tables as folders of loads -> one extract each first
+        consolidated = tempfile.TemporaryDirectory(prefix="arrears_loads_")
+        try:
+            report = consolidate(args.raw_dir, Path(consolidated.name) / "raw")
+        except LoadsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print("Loads: " + "; ".join(f"{t.table} {len(t.loads)} loads, {t.superseded} superseded"
+                                    for t in report.tables))
+        args.raw_dir = Path(consolidated.name) / "raw"
     raw_format, files = find_inputs(args.raw_dir, args.format)
     if not files:
         print(f"error: no contract table files (<table>.csv / .parquet) in {args.raw_dir}", file=sys.stderr)
