@@ -140,3 +140,15 @@ def test_loads_give_the_warehouse_of_the_full_extract(tmp_path: Path) -> None:
             assert "invoices: " in done.stdout and "5 superseded by later versions" in done.stdout
     diff = compare_builds(dbs["full"], dbs["loads"], ["marts", "staging"])
     assert diff.identical, [t for t in diff.tables if not t.identical][:5]
+
+
+@pytest.mark.fast
+def test_pipeline_refuses_an_ambiguous_delivery_with_exit_2(delivery: Path, tmp_path: Path) -> None:
+    """A table both as a file and as a folder of loads: the run stops before anything is built, and says why."""
+    (delivery / "invoices.csv").write_text("invoice_id,customer_id,invoice_date,due_date,amount\n")
+    done = subprocess.run([sys.executable, "-m", "arrears.pipeline", "--raw-dir", str(delivery),
+                           "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "both as invoices.csv and as the folder invoices/" in done.stderr
+    assert not (tmp_path / "w.duckdb").exists()
