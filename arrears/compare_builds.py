@@ -101,7 +101,8 @@ def compare_builds(before: Path, after: Path, schemas: list[str], rename_tables:
                     continue
                 new_file, new_cols = new[(schema, new_name)]
                 renames = rename_columns.get(new_name, {})
-                mapped = {renames.get(c, c): c for c in old_cols}
+                mapped = {renames.get(c, c): c for c in old_cols if renames.get(c, c) not in ignore_columns}
+                new_cols = [c for c in new_cols if c not in ignore_columns]
                 if set(mapped) != set(new_cols):
                     diff.problem = (f"columns differ: only before {sorted(set(mapped) - set(new_cols))}, "
                                     f"only after {sorted(set(new_cols) - set(mapped))}")

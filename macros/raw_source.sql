@@ -1,5 +1,6 @@
 {#-
-    raw_source(table_name) returns a SELECT over one contract table with every contract column as text.
+    raw_source(table_name) returns a SELECT over one contract table with every contract column as text, and
+    `source_load` (the load a row came in, contract v2; null for a full extract).
 
     * DuckDB: the table is the dbt-duckdb external source `source('raw', table_name)` (a CSV read with
       all_varchar, or a Parquet file when var raw_format = 'parquet'), found in var raw_dir.
@@ -18,8 +19,9 @@
             {{ log("raw table " ~ table_name ~ " is absent: reading it as empty (optional in the contract)", info=true) }}
             select
             {%- for col in columns %}
-                cast(null as {{ dbt.type_string() }}) as {{ col }}{{ "," if not loop.last }}
+                cast(null as {{ dbt.type_string() }}) as {{ col }},
             {%- endfor %}
+                cast(null as {{ dbt.type_string() }}) as source_load
             {{ empty_relation_filter() }}
         {%- else -%}
             {{ exceptions.raise_compiler_error(
@@ -48,8 +50,14 @@
             cast({{ adapter.quote(present[col]) }} as {{ dbt.type_string() }})
             {%- else -%}
             cast(null as {{ dbt.type_string() }})
-            {%- endif %} as {{ col }}{{ "," if not loop.last }}
+            {%- endif %} as {{ col }},
         {%- endfor %}
+            {#- the load a row came in: set by arrears/loads.py for a delivery in loads, else null -#}
+            {% if 'source_load' in present -%}
+            cast({{ adapter.quote(present['source_load']) }} as {{ dbt.type_string() }})
+            {%- else -%}
+            cast(null as {{ dbt.type_string() }})
+            {%- endif %} as source_load
         from {{ relation }}
     {%- endif -%}
 {% endmacro %}

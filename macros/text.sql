@@ -29,14 +29,17 @@
     concat_ws(' | '
     {%- for col in contract_columns(table_name) %},
         concat('{{ col }}=', coalesce({{ prefix }}{{ col }}, '<null>'))
-    {%- endfor %}
+    {%- endfor %},
+        {#- the load a row came in (contract v2 loads, arrears/loads.py); null for a full extract, which
+            concat_ws skips, so a full extract's raw row reads as before -#}
+        case when {{ prefix }}source_load is not null then concat('source_load=', {{ prefix }}source_load) end
     )
 {%- endmacro %}
 
 {#- The raw columns of a contract table carried along as raw__<col> (for the quarantine's raw row): from the raw
     source `col as raw__col`, or, given a relation alias, `alias.raw__col`. -#}
 {% macro raw_columns(table_name, relation_alias=none) -%}
-    {%- for col in contract_columns(table_name) -%}
+    {%- for col in contract_columns(table_name) + ['source_load'] -%}
         {%- if relation_alias is none -%}{{ col }} as raw__{{ col }}{%- else -%}{{ relation_alias }}raw__{{ col }}{%- endif -%}
         {{ ",\n        " if not loop.last }}
     {%- endfor -%}

@@ -80,7 +80,8 @@ final as (
         promised_date,
         reason_code,
         -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
-        case when reason_code is not null then {{ raw_row_text('collection_actions', 'raw__') }} end as raw_row
+        case when reason_code is not null then {{ raw_row_text('collection_actions', 'raw__') }} end as raw_row,
+        raw__source_load as source_load
     from checked
 )
 

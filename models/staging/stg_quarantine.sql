@@ -1,4 +1,5 @@
-/* grain: one row per raw input row that broke a contract rule: source table, key, reason code, raw row */
+/* grain: one row per raw input row that broke a contract rule: source table, key, reason code, raw row, and the
+   load it came in (contract v2 loads; null for a full extract) */
 
 with
 
@@ -18,7 +19,8 @@ rejected as (
         '{{ table_name }}' as source_table,
         {{ key }} as record_key,
         reason_code,
-        raw_row
+        raw_row,
+        source_load
     from {{ ref('stg_' ~ table_name ~ '_checked') }}
     where reason_code is not null
     {{ 'union all' if not loop.last }}
@@ -31,7 +33,8 @@ final as (
         rejected.record_key,
         rejected.reason_code,
         reasons.description as reason_description,
-        rejected.raw_row
+        rejected.raw_row,
+        rejected.source_load
     from rejected
     left join reasons on rejected.reason_code = reasons.reason_code
 )

@@ -18,7 +18,7 @@ import pytest
 from arrears import loads
 from arrears.compare_builds import compare_builds
 
-from helpers import ROOT, write_contract_folder
+from helpers import ROOT, query, run_dbt, write_contract_folder
 
 HEADER = ["invoice_id", "customer_id", "invoice_date", "due_date", "amount", "currency", "status", "updated_at"]
 
@@ -152,3 +152,20 @@ def test_pipeline_refuses_an_ambiguous_delivery_with_exit_2(delivery: Path, tmp_
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert "both as invoices.csv and as the folder invoices/" in done.stderr
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_row_set_aside_names_its_load(delivery: Path, tmp_path: Path) -> None:
+    """A quarantined row of a delivery in loads says which load it came in (the contract asks for it)."""
+    out = tmp_path / "consolidated"
+    loads.consolidate(delivery, out)
+    db = tmp_path / "q.duckdb"
+    run_dbt("build", db=db, raw_dir=out, as_of="2026-01-31", select="+stg_quarantine",
+            exclude=["resource_type:test", "resource_type:unit_test"])
+    rows = query(db, "select record_key, reason_code, source_load, raw_row from staging.stg_quarantine "
+                     "where source_table = 'invoices' order by reason_code, record_key")
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("I3", "duplicate_key", "2026-01-03.csv"), ("I3", "duplicate_key", "2026-01-03.csv"),
+        (None, "null_key", "2026-01-03.csv")], rows
+    assert all(r[3].endswith("source_load=2026-01-03.csv") for r in rows), rows
+    # a full extract's raw row reads as before: no source_load field
+    assert query(db, "select count(*) from staging.stg_customers_checked where source_load is not null")[0][0] == 0
