@@ -39,10 +39,9 @@ def _columns(con: duckdb.DuckDBPyConnection, reader: str) -> set[str]:
     return {row[0] for row in con.execute(f"describe select * from {reader}").fetchall()}
 
 
-def query(raw_dir: Path, as_of: dt.date, base: str = "CNY", con: duckdb.DuckDBPyConnection | None = None) -> str:
+def query(raw_dir: Path, as_of: dt.date, base: str, con: duckdb.DuckDBPyConnection) -> str:
     """The whole computation as one SELECT (one row per customer). Optional columns absent from a file
-    read as null (the contract allows leaving them out)."""
-    con = con or duckdb.connect()
+    read as null (the contract allows leaving them out); `con` reads the files' headers."""
     present = {t: _columns(con, _reader(raw_dir, t)) for t in ("invoices", "payments")}
 
     def col(table: str, name: str) -> str:
