@@ -116,6 +116,15 @@ def _reader(files: list[Path], file_format: str) -> str:
             "filename = true, union_by_name = true)")
 
 
+def _write_empty(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...], target: Path, file_format: str) -> None:
+    """An extract with the contract's columns and no row."""
+    if file_format == "csv":
+        target.write_text(",".join(columns) + "\n")
+        return
+    nothing = ", ".join(f"cast(null as varchar) as {quote_identifier(c)}" for c in columns)
+    con.execute(f"copy (select {nothing} where false) to {literal(str(target))} (format parquet)")
+
+
 def consolidate(raw_dir: Path, out_dir: Path) -> LoadsReport:
     """Write every contract table of `raw_dir` as one extract into `out_dir` (see the module docstring)."""
     raw_dir, out_dir = Path(raw_dir).resolve(), Path(out_dir).resolve()
@@ -137,8 +146,9 @@ def consolidate(raw_dir: Path, out_dir: Path) -> LoadsReport:
             files = folders[table]
             entry = TableLoads(table, [p.name for p in files])
             report.tables.append(entry)
-            if not files:
-                continue  # an empty folder: the table has no rows yet (an optional table reads as absent)
+            if not files:  # an empty folder: the table has no rows yet, which reads as an empty extract
+                _write_empty(con, spec.columns, target, file_format)
+                continue
             source = _reader(files, file_format)
             columns = [r[0] for r in con.execute(f"describe select * from {source}").fetchall()]
             keys = [k for k in spec.key if k in columns]

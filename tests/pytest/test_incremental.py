@@ -82,3 +82,40 @@ def test_history_covers_both_runs_without_rebuilding(builds: tuple[Path, Path, d
     assert "inner join restated_customers" in sql and "dates_to_build.is_new_date" in sql
     assert query(daily, f"""select count(*) from marts.fct_customer_aging_history
                             where snapshot_date > date '{SECOND_AS_OF}'""")[0][0] == 0
+
+
+def test_removed_and_corrected_old_documents_are_restated(builds: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """A re-delivery that drops old payments and corrects an old invoice, at the same as-of date: the next
+    incremental run restates exactly those customers (their fingerprints changed) and equals a full refresh.
+    Before fingerprints this needed --full-refresh (the documents are dated long before the as-of date)."""
+    import shutil
+
+    import duckdb
+
+    daily, _, _ = builds
+    raw = daily.parent / "raw"
+    changed = tmp_path / "raw"
+    shutil.copytree(raw, changed)
+    with duckdb.connect() as con:
+        src = f"read_csv('{raw}/payments.csv', header = true, all_varchar = true)"
+        dropped = con.execute(f"select count(*) from {src} where payment_date < '2026-03-01' "
+                              "and hash(payment_id) % 10 = 0").fetchone()[0]
+        con.execute(f"copy (select * from {src} where not (payment_date < '2026-03-01' and hash(payment_id) % 10 = 0)) "
+                    f"to '{changed}/payments.csv' (format csv, header true)")
+        src = f"read_csv('{raw}/invoices.csv', header = true, all_varchar = true)"
+        con.execute(f"copy (select * replace (case when invoice_id = (select min(invoice_id) from {src}) "
+                    f"then cast(cast(amount as decimal(18, 2)) + 100 as varchar) else amount end as amount) from {src}) "
+                    f"to '{changed}/invoices.csv' (format csv, header true)")
+    assert dropped > 5
+    again = tmp_path / "next" / daily.name  # same file name: views inside name their catalog after it
+    again.parent.mkdir()
+    shutil.copyfile(daily, again)
+    run_dbt("run", db=again, raw_dir=changed, as_of=SECOND_AS_OF)
+    fresh = tmp_path / "fresh.duckdb"
+    run_dbt(["build", "--full-refresh"], db=fresh, raw_dir=changed, as_of=SECOND_AS_OF,
+            exclude=["resource_type:test", "resource_type:unit_test"])
+    sql = "select * from marts.fct_customer_aging_history order by all"
+    assert query(again, sql) == query(fresh, sql)
+    assert query(again, sql) != query(daily, sql), "the change reached the history"
+    sql = "select * from intermediate.int_payment_allocation order by all"
+    assert query(again, sql) == query(fresh, sql)

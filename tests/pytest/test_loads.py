@@ -173,3 +173,28 @@ def test_a_row_set_aside_names_its_load(delivery: Path, tmp_path: Path) -> None:
     assert all(r[3].endswith("source_load=2026-01-03.csv") for r in rows), rows
     # a full extract's raw row reads as before: no source_load field
     assert query(db, "select count(*) from staging.stg_customers_checked where source_load is not null")[0][0] == 0
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_an_empty_folder_of_loads_reads_as_an_empty_table(delivery: Path, tmp_path: Path, file_format: str) -> None:
+    """A required table whose folder holds no load yet (the first day of a delivery) is an empty table, not a
+    missing one: the extract is written with the contract's columns and no row."""
+    (delivery / "payments.csv").unlink()
+    (delivery / "payments").mkdir()
+    if file_format == "parquet":  # the same delivery in Parquet: every file converted
+        with duckdb.connect() as con:
+            for path in list(delivery.rglob("*.csv")):
+                con.execute(f"copy (select * from read_csv('{path}', header = true, all_varchar = true)) "
+                            f"to '{path.with_suffix('.parquet')}' (format parquet)")
+                path.unlink()
+    out = tmp_path / "consolidated"
+    report = loads.consolidate(delivery, out)
+    assert {t.table: t.loads for t in report.tables}["payments"] == []
+    written = out / f"payments.{file_format}"
+    with duckdb.connect() as con:
+        reader = (f"read_parquet('{written}')" if file_format == "parquet"
+                  else f"read_csv('{written}', header = true, all_varchar = true)")
+        columns = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()]
+        assert con.execute(f"select count(*) from {reader}").fetchone()[0] == 0
+    assert columns[:4] == ["payment_id", "customer_id", "payment_date", "amount"], columns

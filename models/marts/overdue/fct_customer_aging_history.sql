@@ -4,23 +4,28 @@
 -- depends_on: {{ ref('stg_invoices') }}
 -- depends_on: {{ ref('stg_payments') }}
 -- depends_on: {{ ref('int_as_of_date') }}
+-- depends_on: {{ ref('int_customer_fingerprints') }}
 
 {#-
     Incremental rule (docs/decisions.md): a customer's history depends only on its own documents, so a run
     recomputes (1) every snapshot date not stored yet, for all customers, and (2) all snapshot dates of the
     customers with a document dated between the previous as-of date (the latest stored snapshot) and this
-    one, whose allocation may have moved. Their old rows are deleted first (pre-hook). Snapshot dates no
-    longer kept are deleted after (post-hook). The result equals a full refresh.
+    one, whose allocation may have moved, or with a document changed since the previous run (fingerprint,
+    macro restated_customers). Their old rows are deleted first (pre-hook). Snapshot dates no longer
+    kept are deleted after, and the fingerprints this run was built from are stored (post-hooks). The result
+    equals a full refresh.
 -#}
 {{ config(
     materialized = 'table' if target.type == 'spark' else 'incremental',
     incremental_strategy = 'delete+insert',
     unique_key = ['customer_id', 'snapshot_date'],
     pre_hook = [
-        "{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ history_restated_customers(this) }}){% endif %}"
+        "{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ restated_customers(this) }}){% endif %}"
     ],
     post_hook = [
-        "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}"
+        "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}",
+        "{{ drop_stored_fingerprints(this) }}",
+        "{{ store_fingerprints(this) }}"
     ],
 ) }}
 
@@ -64,7 +69,7 @@ dates_to_build as (
 -- read only by incremental runs (a full refresh compiles it unused, hence the noqa)
 restated_customers as (  -- noqa: ST03
     {%- if is_incremental() %}
-    select distinct customer_id from ({{ history_restated_customers(this) }}) as restated
+    select distinct customer_id from ({{ restated_customers(this) }}) as restated
     {%- else %}
     select cast(null as {{ dbt.type_string() }}) as customer_id {{ empty_relation_filter() }}
     {%- endif %}

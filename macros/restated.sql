@@ -1,0 +1,69 @@
+{#-
+    Per-customer incremental models (docs/decisions.md, "Which customers a daily run restates").
+
+    A daily run recomputes, in such a model, only the customers whose result may have changed since the
+    model's previous run, and keeps every other customer's rows:
+    (1) customers with an invoice, credit note or payment dated between the previous run's as-of date and
+        this one, in either direction (a backfill moves the as-of date back): documents that enter or leave
+        the as-of view;
+    (2) customers whose documents changed although dated earlier (a correction or a void delivered in a later
+        load, a changed FX rate): their fingerprint (int_customer_fingerprints) differs from the one the model
+        stored at its previous run.
+    Each model stores the fingerprints and the as-of date it was built from in its own table
+    `intermediate.<model>__fingerprints` (post-hooks drop_stored_fingerprints + store_fingerprints), so a model
+    whose run failed restates again next time, whatever happened to the others. Without that table (a
+    warehouse built before it existed) every customer is restated. Not used on Spark, where these models are
+    tables rebuilt in full.
+-#}
+
+{% macro fingerprints_relation(model) -%}
+    {%- set fingerprints = ref('int_customer_fingerprints') -%}
+    {{ return(api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
+                                  identifier=model.identifier ~ '__fingerprints')) }}
+{%- endmacro %}
+
+{% macro restated_customers(model) -%}
+    {%- set fingerprints = ref('int_customer_fingerprints') -%}
+    {%- set stored = fingerprints_relation(model) -%}
+    {%- set stored_exists = execute and adapter.get_relation(database=stored.database, schema=stored.schema,
+                                                               identifier=stored.identifier) is not none -%}
+    {%- if stored_exists %}
+    select documents.customer_id
+    from (
+        select customer_id, invoice_date as document_date from {{ ref('stg_invoices') }}
+        union all
+        select customer_id, payment_date as document_date from {{ ref('stg_payments') }}
+    ) as documents
+    cross join (select max(built_as_of) as previous_as_of from {{ stored }}) as previous_run
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where (documents.document_date > previous_run.previous_as_of and documents.document_date <= as_of.as_of_date)
+       or (documents.document_date > as_of.as_of_date and documents.document_date <= previous_run.previous_as_of)
+    union
+    select coalesce(current_run.customer_id, previous_run.customer_id) as customer_id
+    from {{ fingerprints }} as current_run
+    full outer join {{ stored }} as previous_run on current_run.customer_id = previous_run.customer_id
+    where current_run.document_fingerprint is distinct from previous_run.document_fingerprint
+       or current_run.fx_fingerprint is distinct from previous_run.fx_fingerprint
+    {%- else %}
+    select customer_id from {{ fingerprints }}
+    union
+    select customer_id from {{ model }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- post-hooks of a per-customer incremental model: keep the fingerprints and as-of date this run was built from -#}
+{% macro drop_stored_fingerprints(model) -%}
+    {%- if target.type != 'spark' -%}
+    drop table if exists {{ fingerprints_relation(model) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro store_fingerprints(model) -%}
+    {%- if target.type != 'spark' -%}
+    create table {{ fingerprints_relation(model) }} as
+    select fingerprints.customer_id, fingerprints.document_fingerprint, fingerprints.fx_fingerprint,
+           as_of.as_of_date as built_as_of
+    from {{ ref('int_customer_fingerprints') }} as fingerprints
+    cross join {{ ref('int_as_of_date') }} as as_of
+    {%- endif -%}
+{%- endmacro %}
