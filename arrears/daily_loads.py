@@ -96,18 +96,24 @@ def split(raw_dir: Path, out_dir: Path, file_format: str = "csv", seed: int = 7,
             folder.mkdir()
             for part in sorted(staged.iterdir()):
                 day = part.name.split("=", 1)[1]
-                files = sorted(part.iterdir())
-                if len(files) != 1:  # one file per day keeps the load names the contract's
-                    con.execute(f"copy (select * from {_reader(part / '*.' + file_format, file_format)}) "
-                                f"to {literal(str(folder / f'{day}.{file_format}'))} ({options})")
-                else:
-                    files[0].rename(folder / f"{day}.{file_format}")
+                one_load(con, part, folder / f"{day}.{file_format}", file_format)
             shutil.rmtree(staged)
             written[table] = con.execute(f"select count(*) from ({versions}) as v "
                                          f"where load_day <= date {literal(str(last_day))}").fetchone()[0]
     finally:
         con.close()
     return written
+
+
+def one_load(con: duckdb.DuckDBPyConnection, part: Path, target: Path, file_format: str) -> None:
+    """The files DuckDB wrote for one day (one per writer thread on large inputs) as the day's single load."""
+    files = sorted(part.iterdir())
+    if len(files) == 1:
+        files[0].rename(target)
+        return
+    options = "format parquet" if file_format == "parquet" else "format csv, header true"
+    con.execute(f"copy (select * from {_reader(part / f'*.{file_format}', file_format)}) "
+                f"to {literal(str(target))} ({options})")
 
 
 def load_days(loads_dir: Path) -> list[dt.date]:

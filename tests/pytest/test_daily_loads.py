@@ -30,8 +30,6 @@ from arrears.demo import DemoConfig, generate
 
 from helpers import query, run_dbt
 
-pytestmark = pytest.mark.dbt
-
 WINDOW_DAYS = int(os.environ.get("ARREARS_DAILY_LOAD_DAYS", "30"))
 # a log of the runs themselves (what each run judged on its day), not a function of the data: a build from
 # scratch cannot know what earlier runs said (docs/decisions.md); the monthly mart reads its type counts from it
@@ -170,3 +168,21 @@ def _copy_day(everything: Path, delivery: Path, day: dt.date) -> None:
         if folder.is_dir() and load.exists():
             (delivery / folder.name).mkdir(exist_ok=True)
             shutil.copyfile(load, delivery / folder.name / load.name)
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_a_day_written_as_several_files_becomes_one_load(tmp_path: Path, file_format: str) -> None:
+    """On large inputs DuckDB writes a partition as several files (one per thread): they become one load."""
+    part = tmp_path / "load_day=2026-10-31"
+    part.mkdir()
+    options = "format parquet" if file_format == "parquet" else "format csv, header true"
+    with duckdb.connect() as con:
+        for i in range(2):
+            con.execute(f"copy (select 'I{i}' as invoice_id, '1.00' as amount) to '{part}/data_{i}.{file_format}' "
+                        f"({options})")
+        target = tmp_path / f"2026-10-31.{file_format}"
+        daily_loads.one_load(con, part, target, file_format)
+        read = (f"read_parquet('{target}')" if file_format == "parquet"
+                else f"read_csv('{target}', header = true, all_varchar = true)")
+        assert con.execute(f"select invoice_id from {read} order by 1").fetchall() == [("I0",), ("I1",)]
