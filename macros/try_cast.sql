@@ -35,3 +35,16 @@
         when lower({{ expr }}) in ('false', 'f', '0', 'no', 'n') then false
     end
 {%- endmacro %}
+
+{#- DuckDB parses text into a decimal wider than 18 digits (a 128-bit decimal) about 70 times slower than into
+    one of 18 digits (measured on 3.35 M amounts: 28 s against 0.4 s). Every real amount fits 18 digits, so
+    those take the fast cast; only text it cannot parse (too wide, or not a number) tries the wide one. Same
+    result, same rounding, same type. -#}
+{% macro duckdb__try_cast_decimal(expr, precision, scale) -%}
+    {%- if precision > 18 and scale <= 18 -%}
+    cast(coalesce(try_cast({{ expr }} as decimal(18, {{ scale }})), try_cast({{ expr }} as decimal({{ precision }}, {{ scale }})))
+         as decimal({{ precision }}, {{ scale }}))
+    {%- else -%}
+    try_cast({{ expr }} as decimal({{ precision }}, {{ scale }}))
+    {%- endif -%}
+{%- endmacro %}
