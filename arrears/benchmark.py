@@ -182,9 +182,7 @@ def bench_daily_loads(result: ScaleResult, scale_dir: Path, raw: Path, file_form
             total = 0
             for table in daily_loads.LOADED_TABLES:
                 pattern = everything / table / f"{day_filter}.{file_format}"
-                read = (f"read_parquet({literal(str(pattern))})" if file_format == "parquet" else
-                        f"read_csv({literal(str(pattern))}, header = true, all_varchar = true)")
-                total += con.execute(f"select count(*) from {read}").fetchone()[0]
+                total += con.execute(f"select count(*) from {reader(pattern)}").fetchone()[0]
             return total
         day_rows, all_rows = rows(days[-1].isoformat()), rows("*")
     daily_loads.copy_until(everything, delivery, days[-1])

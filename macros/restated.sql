@@ -67,3 +67,28 @@
     cross join {{ ref('int_as_of_date') }} as as_of
     {%- endif -%}
 {%- endmacro %}
+
+{#- The config of a per-customer incremental model: delete the restated customers (pre-hook), append their
+    recomputation, store the fingerprints (post-hooks); a table rebuilt in full on Spark. -#}
+{% macro per_customer_incremental() -%}
+    {{ return({
+        'materialized': 'table' if target.type == 'spark' else 'incremental',
+        'incremental_strategy': 'append',
+        'pre_hook': ["{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ restated_customers(this) }}){% endif %}"],
+        'post_hook': ["{{ drop_stored_fingerprints(this) }}", "{{ store_fingerprints(this) }}"],
+    }) }}
+{%- endmacro %}
+
+{#- In such a model: `where customer_id in (the restated customers)` on an incremental run, nothing on a
+    full refresh. The model defines the CTE `restated` (restated_cte()). -#}
+{% macro only_restated(keyword='where') -%}
+    {%- if is_incremental() %} {{ keyword }} customer_id in (select customer_id from restated){% endif -%}
+{%- endmacro %}
+
+{% macro restated_cte() -%}
+    {%- if is_incremental() %}
+
+-- the customers this incremental run recomputes (all of them on a full refresh)
+restated as (select distinct customer_id from ({{ restated_customers(this) }}) as changed),
+    {%- endif %}
+{%- endmacro %}

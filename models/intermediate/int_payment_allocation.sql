@@ -16,29 +16,18 @@
     the previous run's as-of date or changed since (fingerprint), after deleting their rows (pre-hook); every
     other customer's rows stand. A full refresh computes everyone. The result equals a full refresh.
 -#}
-{{ config(
-    materialized = 'table' if target.type == 'spark' else 'incremental',
-    incremental_strategy = 'append',
-    pre_hook = [
-        "{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ restated_customers(this) }}){% endif %}"
-    ],
-    post_hook = ["{{ drop_stored_fingerprints(this) }}", "{{ store_fingerprints(this) }}"],
-) }}
+{{ config(**per_customer_incremental()) }}
 -- depends_on: {{ ref('int_customer_fingerprints') }}
 -- depends_on: {{ ref('stg_payments') }}
 
 with
 
 as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
-{%- if is_incremental() %}
+{{- restated_cte() }}
 
--- the customers this incremental run recomputes (all of them on a full refresh)
-restated as (select distinct customer_id from ({{ restated_customers(this) }}) as changed),
-{%- endif %}
+invoices as (select * from {{ ref('stg_invoices') }}{{ only_restated() }}),
 
-invoices as (select * from {{ ref('stg_invoices') }}{% if is_incremental() %} where customer_id in (select customer_id from restated){% endif %}),
-
-linked_payments as (select * from {{ ref('int_linked_payments') }}{% if is_incremental() %} where customer_id in (select customer_id from restated){% endif %}),
+linked_payments as (select * from {{ ref('int_linked_payments') }}{{ only_restated() }}),
 
 open_invoices as (
     select
