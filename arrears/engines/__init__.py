@@ -41,6 +41,12 @@ def spark_dir() -> Path:
     return Path(os.environ.get("ARREARS_HOME", str(ROOT))).resolve() / "target" / "spark"
 
 
+# C1 JIT only and serial GC suit short runs on few cores. C1-only JVMs reserve just 48 MB for compiled code by
+# default, and a whole `dbt build` filled it (CI, 2026-12-04: "CodeCache is full. Compiler has been disabled"):
+# the cache is set to the tiered default, 240 MB.
+SPARK_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC"
+
+
 def spark_conf() -> dict[str, str]:
     """The Spark settings of the `spark` target's server_side_parameters (keep the two in step)."""
     folder = spark_dir()
@@ -50,7 +56,7 @@ def spark_conf() -> dict[str, str]:
         "spark.sql.warehouse.dir": f"{folder}/warehouse",
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={folder}/metastore_db;create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder} "
-                                         + os.environ.get("ARREARS_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"),
+                                         + os.environ.get("ARREARS_SPARK_JAVA_OPTIONS", SPARK_JAVA_OPTIONS),
         "spark.sql.shuffle.partitions": os.environ.get("ARREARS_SPARK_SHUFFLE_PARTITIONS", "4"),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.ansi.enabled": "false",  # as dbt-spark sets it for every connection

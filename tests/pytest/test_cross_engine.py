@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -105,6 +106,20 @@ def _tail(text: str, lines: int = 60) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+ENGINE_NOISE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d (WARN|INFO) ")
+
+
+def _failure_output(result: subprocess.CompletedProcess) -> str:
+    """What a person needs from a failed run: dbt's own error lines (stdout) first, then the tail of stderr
+    without Spark's WARN/INFO chatter (a failed Spark build used to show 60 lines of session warnings only)."""
+    stdout = result.stdout or ""
+    errors = [line for line in stdout.splitlines()
+              if re.search(r"\b(Error|ERROR|error|Failure|FAIL|Exception)\b", line)]
+    stderr = [line for line in (result.stderr or "").splitlines() if not ENGINE_NOISE.match(line)]
+    return ("dbt error lines:\n" + _tail("\n".join(errors), 80) + "\n--- stdout tail:\n" + _tail(stdout, 40)
+            + "\n--- stderr (engine chatter removed):\n" + _tail("\n".join(stderr), 40))
+
+
 def _run(cmd: list[str], env: dict[str, str], what: str, timeout: float) -> tuple[subprocess.CompletedProcess, float]:
     started = time.perf_counter()
     try:
@@ -114,8 +129,8 @@ def _run(cmd: list[str], env: dict[str, str], what: str, timeout: float) -> tupl
                     pytrace=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        pytest.fail(f"{what} exited {result.returncode} after {elapsed:.0f}s:\n"
-                    f"{_tail(result.stdout + result.stderr)}", pytrace=False)
+        pytest.fail(f"{what} exited {result.returncode} after {elapsed:.0f}s:\n{_failure_output(result)}",
+                    pytrace=False)
     return result, elapsed
 
 
