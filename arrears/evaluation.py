@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             db = work / f"eval_{name}.duckdb"
             cfg = RunConfig(raw_dir=scenario_raw, db=db, out=work / f"out_{name}", as_of=None)
             print(f"\n== {name}: {SCENARIOS[name]}\nbuilding the warehouse (dbt build)", flush=True)
-            proc = subprocess.run(dbt_command("build", cfg), env=dbt_env(db), capture_output=True, text=True)
+            proc = subprocess.run(dbt_command("build", cfg), env=dbt_env(db, cfg.effective_run_date()), capture_output=True, text=True)
             if proc.returncode != 0:
                 print(proc.stdout[-4000:], file=sys.stderr)
                 print(f"dbt build failed for scenario {name}", file=sys.stderr)

@@ -78,8 +78,8 @@ class RunConfig:
                                "risk_scores_dir": str(risk_dir(self.db))}
         if self.as_of is not None:
             out["as_of_date"] = self.as_of.isoformat()
-        # always passed: rows dated after the run date are set aside (future_date) and never move the as-of date
-        out["run_date"] = self.effective_run_date().isoformat()
+        # the run date is not a var but ARREARS_RUN_DATE in dbt_env(): a var that changes daily re-parses the
+        # whole project every day (macros/dates.sql)
         return out
 
 
@@ -94,9 +94,13 @@ def raw_format(raw_dir: Path) -> str:
     return found.pop() if found else "csv"
 
 
-def dbt_env(db: Path) -> dict[str, str]:
+def dbt_env(db: Path, run_date: dt.date | None = None) -> dict[str, str]:
+    """dbt's environment for the database file `db`; `run_date` (always passed by the pipeline) is the day the
+    run stands in: rows dated after it are set aside (future_date) and never move the as-of date."""
     env = dict(os.environ)
     env.update({"DO_NOT_TRACK": "1", "ARREARS_DB": str(db), "ARREARS_HOME": str(ROOT)})
+    if run_date is not None:
+        env["ARREARS_RUN_DATE"] = run_date.isoformat()
     env.setdefault("ARREARS_DUCKDB_TEMP_DIR", str(db.parent / "duckdb_tmp"))
     return env
 
@@ -234,7 +238,7 @@ def check_delivery(cfg: RunConfig) -> guards.DeliveryCheck:
 
 def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
     build_cfg = dataclasses.replace(cfg, db=layout.build_db)  # every step but report works on the build file
-    env = dbt_env(layout.build_db)
+    env = dbt_env(layout.build_db, cfg.effective_run_date())
     as_of = cfg.as_of
     for step in STEPS:
         if step not in cfg.steps:
@@ -270,7 +274,8 @@ def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
         print(f"[pipeline] {step}: {' '.join(cmd[1:3]) if step in ('build', *STEP_TOOLS) else Path(cmd[1]).name}",
               flush=True)
         started = time.monotonic()
-        result = subprocess.run(cmd, env=env if step != "report" else dbt_env(cfg.db), cwd=ROOT)
+        result = subprocess.run(cmd, env=env if step != "report" else dbt_env(cfg.db, cfg.effective_run_date()),
+                                cwd=ROOT)
         if step == "build":  # the tests that warned, for the run summary (also when the build failed)
             run_summary.save_build_warnings(cfg.out, dbt_artifacts(layout.build_db) / "target" / "run_results.json")
         if result.returncode != 0:

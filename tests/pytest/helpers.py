@@ -95,6 +95,7 @@ def run_dbt(
     select: str | Sequence[str] | None = None,
     exclude: str | Sequence[str] | None = None,
     extra_vars: Mapping[str, Any] | None = None,
+    run_date: dt.date | None = None,
     check: bool = True,
     timeout: float = 900,
 ) -> subprocess.CompletedProcess[str]:
@@ -104,6 +105,8 @@ def run_dbt(
     builds with different `db` never share anything. `as_of` sets var as_of_date (None = the project's
     default, the latest invoice or payment date). `select` / `exclude` are dbt selectors (a string or a
     list), e.g. exclude=["resource_type:test", "resource_type:unit_test"] to build models only.
+    `run_date` goes in the environment (ARREARS_RUN_DATE), as the pipeline passes it: successive runs on the
+    same `db` with different run dates keep dbt's partial parsing (a changed var re-parses everything).
     With `check` (the default) a non-zero exit raises DbtError with the tail of dbt's output and log;
     otherwise the CompletedProcess is returned as is (see dbt_output()).
     """
@@ -130,6 +133,10 @@ def run_dbt(
         "ARREARS_TARGET": "duckdb",
         "ARREARS_DUCKDB_TEMP_DIR": str(work / "duckdb_tmp"),
     })
+    if run_date is not None:
+        env["ARREARS_RUN_DATE"] = run_date.isoformat()
+    else:
+        env.pop("ARREARS_RUN_DATE", None)
     result = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         log_file = work / "logs" / "dbt.log"

@@ -42,7 +42,7 @@ def _process(delivery: Path, work: Path, db: Path, day: dt.date, command: str | 
     """What the daily schedule does with a delivery of loads: consolidate, then dbt, for the day after `day`."""
     consolidated = work / "consolidated"
     loads.consolidate(delivery, consolidated)
-    run_dbt(command, db=db, raw_dir=consolidated, extra_vars={"run_date": (day + dt.timedelta(days=1)).isoformat()})
+    run_dbt(command, db=db, raw_dir=consolidated, run_date=day + dt.timedelta(days=1))
 
 
 @pytest.fixture(scope="module")
