@@ -22,7 +22,7 @@
                                   identifier=model.identifier ~ '__fingerprints')) }}
 {%- endmacro %}
 
-{% macro restated_customers(model) -%}
+{% macro restated_customers(model, monthly=false) -%}
     {%- set fingerprints = ref('int_customer_fingerprints') -%}
     {%- set stored = fingerprints_relation(model) -%}
     {%- set stored_exists = execute and adapter.get_relation(database=stored.database, schema=stored.schema,
@@ -44,11 +44,38 @@
     full outer join {{ stored }} as previous_run on current_run.customer_id = previous_run.customer_id
     where current_run.document_fingerprint is distinct from previous_run.document_fingerprint
        or current_run.fx_fingerprint is distinct from previous_run.fx_fingerprint
+    {%- if monthly %}
+       or current_run.contact_fingerprint is distinct from previous_run.contact_fingerprint
+       or current_run.customer_fingerprint is distinct from previous_run.customer_fingerprint
+    union
+    -- a month-end model changes for everyone when its month ends change (one passed, or the as-of date moved back)
+    select everyone.customer_id
+    from (select customer_id from {{ fingerprints }} union select customer_id from {{ stored }}) as everyone
+    cross join (select max(built_as_of) as previous_as_of from {{ stored }}) as previous_run
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where {{ month_ends_changed('previous_run.previous_as_of', 'as_of.as_of_date') }}
+    {%- endif %}
     {%- else %}
     select customer_id from {{ fingerprints }}
     union
     select customer_id from {{ model }}
     {%- endif %}
+{%- endmacro %}
+
+{#- The latest month end on or before the date expression `day`. -#}
+{% macro latest_month_end(day) -%}
+    cast({{ dbt.dateadd('day', -1, dbt.date_trunc('month', dbt.dateadd('day', 1, day))) }} as date)
+{%- endmacro %}
+
+{#- True when the month ends a month-end model keeps differ between as-of dates `before` and `after`: those on or
+    before the as-of date and after the as-of date minus var risk_feature_months months (mart_risk_features'
+    observation window; int_customer_monthly keeps all up to the as-of date). Month ends are consecutive, so
+    the set is fixed by the latest month end on or before each bound. -#}
+{% macro month_ends_changed(before, after) -%}
+    {%- set months = var('risk_feature_months') -%}
+    ({{ latest_month_end(before) }} <> {{ latest_month_end(after) }}
+     or {{ latest_month_end(dbt.dateadd('month', -months, before)) }}
+        <> {{ latest_month_end(dbt.dateadd('month', -months, after)) }})
 {%- endmacro %}
 
 {#- post-hooks of a per-customer incremental model: keep the fingerprints and as-of date this run was built from -#}
@@ -61,20 +88,23 @@
 {% macro store_fingerprints(model) -%}
     {%- if target.type != 'spark' -%}
     create table {{ fingerprints_relation(model) }} as
-    select fingerprints.customer_id, fingerprints.document_fingerprint, fingerprints.fx_fingerprint,
-           as_of.as_of_date as built_as_of
+    select fingerprints.customer_id, fingerprints.document_fingerprint, fingerprints.contact_fingerprint,
+           fingerprints.customer_fingerprint, fingerprints.fx_fingerprint, as_of.as_of_date as built_as_of
     from {{ ref('int_customer_fingerprints') }} as fingerprints
     cross join {{ ref('int_as_of_date') }} as as_of
     {%- endif -%}
 {%- endmacro %}
 
 {#- The config of a per-customer incremental model: delete the restated customers (pre-hook), append their
-    recomputation, store the fingerprints (post-hooks); a table rebuilt in full on Spark. -#}
-{% macro per_customer_incremental() -%}
+    recomputation, store the fingerprints (post-hooks); a table rebuilt in full on Spark. `monthly`: a
+    month-end model, which also reads the contact log and the customer record, and changes for everyone when
+    a month end passes (restated_customers). -#}
+{% macro per_customer_incremental(monthly=false) -%}
     {{ return({
         'materialized': 'table' if target.type == 'spark' else 'incremental',
         'incremental_strategy': 'append',
-        'pre_hook': ["{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ restated_customers(this) }}){% endif %}"],
+        'pre_hook': ["{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ restated_customers(this, "
+                     ~ (monthly | string | lower) ~ ") }}){% endif %}"],
         'post_hook': ["{{ drop_stored_fingerprints(this) }}", "{{ store_fingerprints(this) }}"],
     }) }}
 {%- endmacro %}
@@ -85,10 +115,10 @@
     {%- if is_incremental() %} {{ keyword }} customer_id in (select customer_id from restated){% endif -%}
 {%- endmacro %}
 
-{% macro restated_cte() -%}
+{% macro restated_cte(monthly=false) -%}
     {%- if is_incremental() %}
 
 -- the customers this incremental run recomputes (all of them on a full refresh)
-restated as (select distinct customer_id from ({{ restated_customers(this) }}) as changed),
+restated as (select distinct customer_id from ({{ restated_customers(this, monthly) }}) as changed),
     {%- endif %}
 {%- endmacro %}

@@ -1,12 +1,13 @@
-/* grain: one row per customer with any valid invoice, credit note or payment (void ones included): a hash of
-   everything staged about those documents, plus the FX rates they are valued at */
+/* grain: one row per customer with a valid invoice, credit note, payment (void ones included), contact or
+   customer record: a hash of everything staged about each of those, plus the FX rates documents are valued at */
 
 {#-
     Change detection for the incremental models (docs/decisions.md, "Which customers a daily run restates"):
     a customer whose fingerprint differs from the one an incremental model stored at its last run has a new,
     corrected or voided document, and that model recomputes the customer in full. The FX rates enter every
     customer's fingerprint (a corrected historical rate changes every base amount), so a changed rate
-    restates everyone. Computed from staging on every run: one scan, no join.
+    restates everyone. The contact log and the customer record have fingerprints of their own, compared only
+    by the models that read them (the month-end models). Computed from staging on every run: one scan each.
 -#}
 
 with
@@ -14,6 +15,10 @@ with
 invoices as (select * from {{ ref('stg_invoices') }}),
 
 payments as (select * from {{ ref('stg_payments') }}),
+
+actions as (select * from {{ ref('stg_collection_actions') }}),
+
+customers as (select * from {{ ref('stg_customers') }}),
 
 fx_rates as (select * from {{ ref('stg_fx_rates') }}),
 
@@ -31,19 +36,55 @@ document_hashes as (
     from payments
 ),
 
+documents as (
+    select customer_id, bit_xor(row_hash) as document_fingerprint
+    from document_hashes
+    group by customer_id
+),
+
+contacts as (
+    select
+        customer_id,
+        bit_xor({{ row_hash(['action_id', 'action_date', 'channel', 'outcome', 'hardship_reason', 'promised_amount',
+                             'promised_date']) }}) as contact_fingerprint
+    from actions
+    group by customer_id
+),
+
+records as (
+    select
+        customer_id,
+        {{ row_hash(['customer_id', 'customer_name', 'customer_type', 'region', 'phone', 'email', 'contact_person',
+                     'account_manager', 'credit_limit', 'annual_income', 'total_debt', 'is_key_account',
+                     'created_date']) }} as customer_fingerprint
+    from customers
+),
+
 fx_fingerprint as (
     select coalesce(bit_xor({{ row_hash(['currency', 'rate_date', 'rate_to_base']) }}), 0) as fx_hash
     from fx_rates
 ),
 
+known_customers as (
+    select customer_id from documents
+    union
+    select customer_id from contacts
+    union
+    select customer_id from records
+),
+
 final as (
     select
-        document_hashes.customer_id,
-        bit_xor(document_hashes.row_hash) as document_fingerprint,
-        max(fx_fingerprint.fx_hash) as fx_fingerprint
-    from document_hashes
+        known_customers.customer_id,
+        documents.document_fingerprint,
+        contacts.contact_fingerprint,
+        records.customer_fingerprint,
+        fx_fingerprint.fx_hash as fx_fingerprint
+    from known_customers
+    left join documents on known_customers.customer_id = documents.customer_id
+    left join contacts on known_customers.customer_id = contacts.customer_id
+    left join records on known_customers.customer_id = records.customer_id
     cross join fx_fingerprint
-    group by document_hashes.customer_id
 )
 
 select * from final

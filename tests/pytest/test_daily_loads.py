@@ -97,14 +97,48 @@ def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:
     per-customer model, and each stored the fingerprints and as-of date it was built from."""
     compiled = daily["work"] / "daily_dbt" / "target" / "compiled" / "arrears" / "models"
     for path in ("marts/overdue/fct_customer_aging_history.sql", "intermediate/int_payment_allocation.sql",
-                 "intermediate/int_linked_payments.sql"):
+                 "intermediate/int_linked_payments.sql", "marts/risk/intermediate/int_customer_monthly.sql",
+                 "marts/risk/mart_risk_features.sql"):
         sql = (compiled / path).read_text()
         assert "__fingerprints" in sql and "full outer join" in sql, path
+        # the month-end models also compare the contact log and the customer record, and the month ends
+        assert ("contact_fingerprint is distinct from" in sql) == ("risk" in path), path
     current = query(daily["daily"], "select count(*) from intermediate.int_customer_fingerprints")[0][0]
-    for model in ("fct_customer_aging_history", "int_payment_allocation", "int_linked_payments"):
+    for model in ("fct_customer_aging_history", "int_payment_allocation", "int_linked_payments",
+                  "int_customer_monthly", "mart_risk_features"):
         stored = query(daily["daily"], f"select count(*), min(built_as_of), max(built_as_of) "
                                        f"from intermediate.{model}__fingerprints")[0]
         assert stored == (current, daily["window"][-1], daily["window"][-1]), (model, stored)
+
+
+MONTH_END_CASES = [
+    # (previous as-of, this as-of, months of risk features, do the kept month ends change?)
+    ("2026-10-29", "2026-10-30", 12, False),   # mid-month: the same month ends
+    ("2026-10-30", "2026-10-31", 12, True),    # a month end passes
+    ("2026-10-31", "2026-11-01", 12, False),
+    ("2026-11-02", "2026-10-31", 12, False),   # back within the month: still the same month ends
+    ("2026-11-02", "2026-10-30", 12, True),    # back past a month end
+    ("2026-05-29", "2026-05-30", 13, True),    # 13 months back: 2025-04-30 leaves the window on 2026-05-30
+    ("2026-05-28", "2026-05-29", 13, False),
+    ("2024-02-28", "2024-02-29", 12, True),    # leap day is the month end
+    ("2025-02-27", "2025-02-28", 12, True),
+]
+
+
+def test_month_end_models_restate_everyone_exactly_when_their_month_ends_change(tmp_path: Path) -> None:
+    """The rule behind the incremental month-end models (macro month_ends_changed): every customer is
+    recomputed when the month ends they keep change (one passed; the as-of date moved back past one; one left
+    mart_risk_features' window of var risk_feature_months months), only changed customers otherwise."""
+    for months in sorted({case[2] for case in MONTH_END_CASES}):
+        cases = [case for case in MONTH_END_CASES if case[2] == months]
+        sql = " union all ".join(
+            f"select {i} as case_no, {{{{ month_ends_changed(\"cast('{before}' as date)\", \"cast('{after}' as date)\") }}}} "
+            f"as changed" for i, (before, after, _, _) in enumerate(cases))
+        shown = run_dbt(["show", "--inline", sql, "--output", "json", "--limit", "100"], db=tmp_path / "show.duckdb",
+                        raw_dir=tmp_path, extra_vars={"risk_feature_months": months})
+        rows = json.loads(shown.stdout[shown.stdout.index("{"):shown.stdout.rindex("}") + 1])["show"]
+        got = {row["case_no"]: row["changed"] for row in rows}
+        assert got == {i: case[3] for i, case in enumerate(cases)}, (months, cases, got)
 
 
 # ------------------------------------------------------------------------------------- random load sequences

@@ -3,15 +3,24 @@
    var risk_label_dpd+ DPD at a month end within the next var risk_label_months months (null while that window
    is not complete, or when the customer is already there) */
 
+-- depends_on: {{ ref('stg_invoices') }}
+-- depends_on: {{ ref('stg_payments') }}
+-- depends_on: {{ ref('int_customer_fingerprints') }}
+
+{#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
+    changed, and everyone when a month end passes (the observation dates move); the other customers' rows stay. -#}
+{{ config(**per_customer_incremental(monthly=true)) }}
+
 {%- set n = var('risk_label_months') %}
 
 with
+{{- restated_cte(monthly=true) }}
 
 as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
-monthly as (select * from {{ ref('int_customer_monthly') }}),
+monthly as (select * from {{ ref('int_customer_monthly') }}{{ only_restated() }}),
 
-customers as (select * from {{ ref('dim_customers') }}),
+customers as (select * from {{ ref('dim_customers') }}{{ only_restated() }}),
 
 windowed as (
     select

@@ -1,8 +1,16 @@
 /* grain: one row per customer per month end, from the month of the customer's first invoice to the last month
    end on or before the as-of date: what was billed and paid in the month, contacts by outcome, and the
    balance and DPD at the month end (zero when nothing was unpaid) */
+-- depends_on: {{ ref('stg_invoices') }}
+-- depends_on: {{ ref('int_as_of_date') }}
+-- depends_on: {{ ref('int_customer_fingerprints') }}
+
+{#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
+    changed, and everyone when a month end passes; the other customers' rows stay. -#}
+{{ config(**per_customer_incremental(monthly=true)) }}
 
 with
+{{- restated_cte(monthly=true) }}
 
 month_ends as (
     select snapshot_date as month_end, cast({{ dbt.date_trunc('month', 'snapshot_date') }} as date) as month_start
@@ -10,14 +18,14 @@ month_ends as (
     where is_month_end
 ),
 
-invoices as (select * from {{ ref('fct_invoices') }}),
+invoices as (select * from {{ ref('fct_invoices') }}{{ only_restated() }}),
 
 -- void (reversed or bounced) payments are ignored downstream
-payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
+payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false){{ only_restated('and') }}),
 
-actions as (select * from {{ ref('stg_collection_actions') }}),
+actions as (select * from {{ ref('stg_collection_actions') }}{{ only_restated() }}),
 
-history as (select * from {{ ref('fct_customer_aging_history') }}),
+history as (select * from {{ ref('fct_customer_aging_history') }}{{ only_restated() }}),
 
 first_invoice as (
     select customer_id, min(invoice_date) as first_invoice_date
