@@ -22,7 +22,7 @@
                                   identifier=model.identifier ~ '__fingerprints')) }}
 {%- endmacro %}
 
-{% macro restated_customers(model, monthly=false) -%}
+{% macro restated_customers(model, monthly=false, window_months=none) -%}
     {%- set fingerprints = ref('int_customer_fingerprints') -%}
     {%- set stored = fingerprints_relation(model) -%}
     {%- set stored_exists = execute and adapter.get_relation(database=stored.database, schema=stored.schema,
@@ -53,7 +53,7 @@
     from (select customer_id from {{ fingerprints }} union select customer_id from {{ stored }}) as everyone
     cross join (select max(built_as_of) as previous_as_of from {{ stored }}) as previous_run
     cross join {{ ref('int_as_of_date') }} as as_of
-    where {{ month_ends_changed('previous_run.previous_as_of', 'as_of.as_of_date') }}
+    where {{ month_ends_changed('previous_run.previous_as_of', 'as_of.as_of_date', window_months) }}
     {%- endif %}
     {%- else %}
     select customer_id from {{ fingerprints }}
@@ -67,15 +67,20 @@
     cast({{ dbt.dateadd('day', -1, dbt.date_trunc('month', dbt.dateadd('day', 1, day))) }} as date)
 {%- endmacro %}
 
-{#- True when the month ends a month-end model keeps differ between as-of dates `before` and `after`: those on or
-    before the as-of date and after the as-of date minus var risk_feature_months months (mart_risk_features'
-    observation window; int_customer_monthly keeps all up to the as-of date). Month ends are consecutive, so
-    the set is fixed by the latest month end on or before each bound. -#}
-{% macro month_ends_changed(before, after) -%}
-    {%- set months = var('risk_feature_months') -%}
+{#- True when a month-end model must recompute everyone between as-of dates `before` and `after`: the latest
+    month end on or before the as-of date changed (one passed, or the as-of date moved back past one). With
+    `window_months` (mart_risk_features' observation window: month ends after the as-of date minus that many
+    months) also when the window's oldest month end moved back, which brings back a month end already
+    deleted; when it moves forward (with 18 months, on the 30th of October 2025-04-30 leaves), the model only
+    deletes the month end that left (its post-hook), the other rows do not change. Month ends are
+    consecutive, so each bound is fixed by the latest month end on or before it. -#}
+{% macro month_ends_changed(before, after, window_months=none) -%}
     ({{ latest_month_end(before) }} <> {{ latest_month_end(after) }}
-     or {{ latest_month_end(dbt.dateadd('month', -months, before)) }}
-        <> {{ latest_month_end(dbt.dateadd('month', -months, after)) }})
+    {%- if window_months is not none %}
+     or {{ latest_month_end(dbt.dateadd('month', -window_months, after)) }}
+        < {{ latest_month_end(dbt.dateadd('month', -window_months, before)) }}
+    {%- endif -%}
+    )
 {%- endmacro %}
 
 {#- post-hooks of a per-customer incremental model: keep the fingerprints and as-of date this run was built from -#}
@@ -99,13 +104,14 @@
     recomputation, store the fingerprints (post-hooks); a table rebuilt in full on Spark. `monthly`: a
     month-end model, which also reads the contact log and the customer record, and changes for everyone when
     a month end passes (restated_customers). -#}
-{% macro per_customer_incremental(monthly=false) -%}
+{% macro per_customer_incremental(monthly=false, window_months=none, post_hook=[]) -%}
     {{ return({
         'materialized': 'table' if target.type == 'spark' else 'incremental',
         'incremental_strategy': 'append',
         'pre_hook': ["{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ restated_customers(this, "
-                     ~ (monthly | string | lower) ~ ") }}){% endif %}"],
-        'post_hook': ["{{ drop_stored_fingerprints(this) }}", "{{ store_fingerprints(this) }}"],
+                     ~ (monthly | string | lower) ~ ", " ~ (window_months if window_months is not none else 'none')
+                     ~ ") }}){% endif %}"],
+        'post_hook': post_hook + ["{{ drop_stored_fingerprints(this) }}", "{{ store_fingerprints(this) }}"],
     }) }}
 {%- endmacro %}
 
@@ -115,10 +121,10 @@
     {%- if is_incremental() %} {{ keyword }} customer_id in (select customer_id from restated){% endif -%}
 {%- endmacro %}
 
-{% macro restated_cte(monthly=false) -%}
+{% macro restated_cte(monthly=false, window_months=none) -%}
     {%- if is_incremental() %}
 
 -- the customers this incremental run recomputes (all of them on a full refresh)
-restated as (select distinct customer_id from ({{ restated_customers(this, monthly) }}) as changed),
+restated as (select distinct customer_id from ({{ restated_customers(this, monthly, window_months) }}) as changed),
     {%- endif %}
 {%- endmacro %}

@@ -112,33 +112,38 @@ def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:
 
 
 MONTH_END_CASES = [
-    # (previous as-of, this as-of, months of risk features, do the kept month ends change?)
-    ("2026-10-29", "2026-10-30", 12, False),   # mid-month: the same month ends
-    ("2026-10-30", "2026-10-31", 12, True),    # a month end passes
-    ("2026-10-31", "2026-11-01", 12, False),
-    ("2026-11-02", "2026-10-31", 12, False),   # back within the month: still the same month ends
-    ("2026-11-02", "2026-10-30", 12, True),    # back past a month end
-    ("2026-05-29", "2026-05-30", 13, True),    # 13 months back: 2025-04-30 leaves the window on 2026-05-30
+    # (previous as-of, this as-of, months of mart_risk_features' window or None, must everyone be recomputed?)
+    ("2026-10-29", "2026-10-30", None, False),   # mid-month: the same month ends
+    ("2026-10-30", "2026-10-31", None, True),    # a month end passes
+    ("2026-10-31", "2026-11-01", None, False),
+    ("2026-11-02", "2026-10-31", None, False),   # back within the month: still the same month ends
+    ("2026-11-02", "2026-10-30", None, True),    # back past a month end
+    ("2024-02-28", "2024-02-29", None, True),    # leap day is the month end
+    ("2025-02-27", "2025-02-28", None, True),
+    ("2026-10-29", "2026-10-30", 18, False),     # 2025-04-30 leaves the 18-month window: deleted, not recomputed
+    ("2026-10-30", "2026-10-29", 18, True),      # ... and comes back when the as-of date moves back: recomputed
+    ("2026-10-30", "2026-10-31", 18, True),      # a month end passes
+    ("2026-05-29", "2026-05-30", 13, False),
+    ("2026-05-30", "2026-05-29", 13, True),
     ("2026-05-28", "2026-05-29", 13, False),
-    ("2024-02-28", "2024-02-29", 12, True),    # leap day is the month end
-    ("2025-02-27", "2025-02-28", 12, True),
 ]
 
 
 def test_month_end_models_restate_everyone_exactly_when_their_month_ends_change(tmp_path: Path) -> None:
     """The rule behind the incremental month-end models (macro month_ends_changed): every customer is
-    recomputed when the month ends they keep change (one passed; the as-of date moved back past one; one left
-    mart_risk_features' window of var risk_feature_months months), only changed customers otherwise."""
-    for months in sorted({case[2] for case in MONTH_END_CASES}):
-        cases = [case for case in MONTH_END_CASES if case[2] == months]
-        sql = " union all ".join(
-            f"select {i} as case_no, {{{{ month_ends_changed(\"cast('{before}' as date)\", \"cast('{after}' as date)\") }}}} "
-            f"as changed" for i, (before, after, _, _) in enumerate(cases))
-        shown = run_dbt(["show", "--inline", sql, "--output", "json", "--limit", "100"], db=tmp_path / "show.duckdb",
-                        raw_dir=tmp_path, extra_vars={"risk_feature_months": months})
-        rows = json.loads(shown.stdout[shown.stdout.index("{"):shown.stdout.rindex("}") + 1])["show"]
-        got = {row["case_no"]: row["changed"] for row in rows}
-        assert got == {i: case[3] for i, case in enumerate(cases)}, (months, cases, got)
+    recomputed when a month end passes or the as-of date moves back past one, and in mart_risk_features also
+    when its window's oldest month end moves back (a deleted observation date returns); only the changed
+    customers otherwise (an observation date that leaves the window is deleted)."""
+    def case_sql(i: int, before: str, after: str, months: int | None) -> str:
+        window = "none" if months is None else str(months)
+        return (f"select {i} as case_no, {{{{ month_ends_changed(\"cast('{before}' as date)\", "
+                f"\"cast('{after}' as date)\", {window}) }}}} as changed")
+    sql = " union all ".join(case_sql(i, *case[:3]) for i, case in enumerate(MONTH_END_CASES))
+    shown = run_dbt(["show", "--inline", sql, "--output", "json", "--limit", "100"], db=tmp_path / "show.duckdb",
+                    raw_dir=tmp_path)
+    rows = json.loads(shown.stdout[shown.stdout.index("{"):shown.stdout.rindex("}") + 1])["show"]
+    got = {row["case_no"]: row["changed"] for row in rows}
+    assert got == {i: case[3] for i, case in enumerate(MONTH_END_CASES)}, got
 
 
 # ------------------------------------------------------------------------------------- random load sequences

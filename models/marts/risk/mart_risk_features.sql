@@ -8,13 +8,18 @@
 -- depends_on: {{ ref('int_customer_fingerprints') }}
 
 {#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
-    changed, and everyone when a month end passes (the observation dates move); the other customers' rows stay. -#}
-{{ config(**per_customer_incremental(monthly=true)) }}
+    changed, and everyone when a month end passes (labels of earlier observation dates may complete); the
+    other customers' rows stay, less an observation date that left the window (post-hook). -#}
+{%- set window_months = var('risk_feature_months') %}
+{{ config(**per_customer_incremental(monthly=true, window_months=window_months, post_hook=[
+    "{% if is_incremental() %}delete from {{ this }} where observation_date <= (select cast("
+    ~ "{{ dbt.dateadd('month', -var('risk_feature_months'), 'as_of_date') }} as date) from {{ ref('int_as_of_date') }}){% endif %}"
+])) }}
 
 {%- set n = var('risk_label_months') %}
 
 with
-{{- restated_cte(monthly=true) }}
+{{- restated_cte(monthly=true, window_months=window_months) }}
 
 as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
