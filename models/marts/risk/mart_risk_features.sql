@@ -13,7 +13,7 @@
 {%- set window_months = var('risk_feature_months') %}
 {{ config(**per_customer_incremental(monthly=true, window_months=window_months, post_hook=[
     "{% if is_incremental() %}delete from {{ this }} where observation_date <= (select cast("
-    ~ "{{ dbt.dateadd('month', -var('risk_feature_months'), 'as_of_date') }} as date) from {{ ref('int_as_of_date') }}){% endif %}"
+    ~ "{{ dbt.dateadd('month', -" ~ window_months ~ ", 'as_of_date') }} as date) from {{ ref('int_as_of_date') }}){% endif %}"
 ])) }}
 
 {%- set n = var('risk_label_months') %}
@@ -68,7 +68,7 @@ observed as (
     select windowed.*
     from windowed
     cross join as_of
-    where windowed.month_end > cast({{ dbt.dateadd('month', '-' ~ var('risk_feature_months'), 'as_of.as_of_date') }} as date)
+    where windowed.month_end > cast({{ dbt.dateadd('month', '-' ~ window_months, 'as_of.as_of_date') }} as date)
 ),
 
 final as (
