@@ -192,8 +192,9 @@ class DeliveryShapeError(PipelineError):
 
 
 def consolidate_loads(cfg: RunConfig, layout: publish.Layout) -> RunConfig:
-    """Tables delivered as folders of loads (contract v2) become one extract each (arrears.loads), in the
-    build's work folder; every later step reads that folder. A delivery of full extracts is used as it is."""
+    """Tables delivered as folders of loads (contract v2) become one Parquet extract each (arrears.loads), in
+    the build's work folder, kept between runs: each run reads only the loads it has not processed yet. Every
+    later step reads that folder. A delivery of full extracts is used as it is."""
     LOADS.clear()
     if not loads.has_loads(cfg.raw_dir):
         return cfg
@@ -207,7 +208,8 @@ def consolidate_loads(cfg: RunConfig, layout: publish.Layout) -> RunConfig:
     cfg.out.mkdir(parents=True, exist_ok=True)
     write_json(cfg.out / "loads.json", LOADS)
     for table in report.tables:
-        print(f"[pipeline] loads: {table.table}: {len(table.loads)} loads, {table.rows_read} rows, "
+        read = "all read (rebuilt)" if table.rebuilt else f"{len(table.loads_read)} new read"
+        print(f"[pipeline] loads: {table.table}: {len(table.loads)} loads ({read}), {table.rows_read} rows, "
               f"{table.superseded} superseded by later versions", flush=True)
     print(f"[pipeline] loads: one extract per table in {target} ({time.monotonic() - started:.1f}s)", flush=True)
     return dataclasses.replace(cfg, raw_dir=target)

@@ -5,9 +5,10 @@
     instead of being held for two readers.
 
     keys: [(alias, expression), ...] over the raw text columns; default: the table's contract key
-    (arrears/contract.py), each column trimmed with clean_text.
+    (arrears/contract.py), each column trimmed with clean_text. where: a filter on the raw rows (incremental
+    staging reads only the rows it restates, staging_delta_filter()).
 -#}
-{% macro duplicate_keys(table_name, keys=none) -%}
+{% macro duplicate_keys(table_name, keys=none, where='') -%}
     {%- if keys is none -%}
         {%- set keys = [] -%}
         {%- for column in contract()[table_name]['key'] -%}
@@ -21,6 +22,7 @@
             {{ key[1] }} as {{ key[0] }}{{ ',' if not loop.last }}
             {%- endfor %}
         from ({{ raw_source(table_name) }}) as raw_keys
+        {{ where }}
     ) as delivered_keys
     where {% for key in keys %}{{ key[0] }} is not null{{ ' and ' if not loop.last }}{% endfor %}
     group by {% for key in keys %}{{ key[0] }}{{ ', ' if not loop.last }}{% endfor %}

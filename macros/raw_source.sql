@@ -1,6 +1,8 @@
 {#-
     raw_source(table_name) returns a SELECT over one contract table with every contract column as text, and
-    `source_load` (the load a row came in, contract v2; null for a full extract).
+    `source_load` (the load a row came in, contract v2; null for a full extract), `load_generation` (the
+    generation of the extract of loads, macros/staging_delta.sql) and `source_key` (the row's key as staging
+    reads it; both null for a full extract).
 
     * DuckDB: the table is the dbt-duckdb external source `source('raw', table_name)` (a CSV read with
       all_varchar, or a Parquet file when var raw_format = 'parquet'), found in var raw_dir.
@@ -21,7 +23,9 @@
             {%- for col in columns %}
                 cast(null as {{ dbt.type_string() }}) as {{ col }},
             {%- endfor %}
-                cast(null as {{ dbt.type_string() }}) as source_load
+                cast(null as {{ dbt.type_string() }}) as source_load,
+                cast(null as {{ dbt.type_string() }}) as load_generation,
+                cast(null as {{ dbt.type_string() }}) as source_key
             {{ empty_relation_filter() }}
         {%- else -%}
             {{ exceptions.raise_compiler_error(
@@ -57,7 +61,19 @@
             cast({{ adapter.quote(present['source_load']) }} as {{ dbt.type_string() }})
             {%- else -%}
             cast(null as {{ dbt.type_string() }})
-            {%- endif %} as source_load
+            {%- endif %} as source_load,
+            {#- the extract's generation (arrears/loads.py): incremental staging restates everything when it changes -#}
+            {% if 'load_generation' in present -%}
+            cast({{ adapter.quote(present['load_generation']) }} as {{ dbt.type_string() }})
+            {%- else -%}
+            cast(null as {{ dbt.type_string() }})
+            {%- endif %} as load_generation,
+            {#- the key as staging reads it, computed once when the row was consolidated (arrears/loads.py) -#}
+            {% if 'source_key' in present -%}
+            cast({{ adapter.quote(present['source_key']) }} as {{ dbt.type_string() }})
+            {%- else -%}
+            cast(null as {{ dbt.type_string() }})
+            {%- endif %} as source_key
         from {{ relation }}
     {%- endif -%}
 {% endmacro %}

@@ -1,12 +1,14 @@
 /* grain: one row per row of the raw collection_actions input (the contact log), valid or not, with its
    quarantine reason (null = valid); empty when the optional table is absent */
 -- depends_on: {{ source('raw', 'collection_actions') }}
+{{ config(**staging_incremental('collection_actions')) }}
 
 with
 
-raw as ({{ raw_source('collection_actions') }}),
+-- on a daily run of loads, only the rows it restates (macros/staging_delta.sql)
+raw as (select * from ({{ raw_source('collection_actions') }}) as raw_rows {{ staging_delta_filter('collection_actions') }}),
 
-customers as (select customer_id from {{ ref('stg_customers') }}),
+{{ staging_lookup_ctes('collection_actions') }},
 
 cleaned as (
     select
@@ -18,7 +20,8 @@ cleaned as (
         {{ clean_code('hardship_reason') }} as hardship_reason,
         {{ clean_text('promised_amount') }} as promised_amount_text,
         {{ clean_text('promised_date') }} as promised_date_text,
-        {{ raw_columns('collection_actions') }}
+        {{ raw_columns('collection_actions') }},
+        load_generation
     from raw
 ),
 
@@ -33,7 +36,7 @@ typed as (
 
 -- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    {{ duplicate_keys('collection_actions') }}
+    {{ duplicate_keys('collection_actions', where=staging_delta_filter('collection_actions')) }}
 ),
 
 checked as (
@@ -62,10 +65,13 @@ checked as (
               or (typed.hardship_reason is not null
                   and typed.hardship_reason not in ({{ sql_list(contract_codes('hardship_reason')) }})) then 'unknown_outcome'
         end as reason_code,
+        {{ staging_reference_state('collection_actions', 'typed') }} as reference_state,
+        typed.load_generation,
+        {{ beyond_cents([('promised_amount', 'typed.promised_amount_text', 'typed.promised_amount')]) }} as beyond_cents,
         {{ raw_columns('collection_actions', 'typed.') }}
     from typed
     left join duplicate_keys on typed.action_id = duplicate_keys.action_id
-    left join customers on typed.customer_id = customers.customer_id
+    {{ staging_lookup_joins('collection_actions', 'typed') }}
 ),
 
 final as (
@@ -81,7 +87,13 @@ final as (
         reason_code,
         -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
         case when reason_code is not null then {{ raw_row_text('collection_actions', 'raw__') }} end as raw_row,
-        raw__source_load as source_load
+        -- money delivered with more than two decimals, rounded to the cent (warn_amounts_beyond_two_decimals)
+        beyond_cents,
+        raw__source_load as source_load,
+        -- what incremental staging compares on a daily run (macros/staging_delta.sql)
+        reference_state,
+        load_generation,
+        '{{ staging_rules_version('collection_actions') }}' as rules_version
     from checked
 )
 

@@ -68,6 +68,7 @@ checked as (
             when typed.customer_type is not null
              and typed.customer_type not in ({{ sql_list(contract_codes('customer_type')) }}) then 'invalid_code'
         end as reason_code,
+        {{ beyond_cents([('credit_limit', 'typed.credit_limit_text', 'typed.credit_limit'), ('annual_income', 'typed.annual_income_text', 'typed.annual_income'), ('total_debt', 'typed.total_debt_text', 'typed.total_debt')]) }} as beyond_cents,
         {{ raw_columns('customers', 'typed.') }}
     from typed
     left join duplicate_keys on typed.customer_id = duplicate_keys.customer_id
@@ -91,6 +92,8 @@ final as (
         reason_code,
         -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
         case when reason_code is not null then {{ raw_row_text('customers', 'raw__') }} end as raw_row,
+        -- money delivered with more than two decimals, rounded to the cent (warn_amounts_beyond_two_decimals)
+        beyond_cents,
         raw__source_load as source_load
     from checked
 )

@@ -1,15 +1,13 @@
 /* grain: one row per row of the raw invoices input, valid or not, with its quarantine reason (null = valid) */
 -- depends_on: {{ source('raw', 'invoices') }}
+{{ config(**staging_incremental('invoices')) }}
 
 with
 
-raw as ({{ raw_source('invoices') }}),
+-- on a daily run of loads, only the rows it restates (macros/staging_delta.sql)
+raw as (select * from ({{ raw_source('invoices') }}) as raw_rows {{ staging_delta_filter('invoices') }}),
 
-customers as (select customer_id from {{ ref('stg_customers') }}),
-
-fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
-
-known_currencies as (select distinct currency from {{ ref('stg_fx_rates') }}),
+{{ staging_lookup_ctes('invoices') }},
 
 cleaned as (
     select
@@ -21,7 +19,8 @@ cleaned as (
         coalesce(upper({{ clean_text('currency') }}), '{{ var("base_currency") }}') as currency,
         coalesce({{ clean_code('document_type') }}, 'invoice') as document_type,
         coalesce({{ clean_code('status') }}, 'posted') as status,
-        {{ raw_columns('invoices') }}
+        {{ raw_columns('invoices') }},
+        load_generation
     from raw
 ),
 
@@ -36,7 +35,7 @@ typed as (
 
 -- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    {{ duplicate_keys('invoices') }}
+    {{ duplicate_keys('invoices', where=staging_delta_filter('invoices')) }}
 ),
 
 checked as (
@@ -69,14 +68,13 @@ checked as (
             when typed.currency <> '{{ var("base_currency") }}' and known_currencies.currency is null then 'unknown_currency'
             when typed.currency <> '{{ var("base_currency") }}' and fx_daily.rate_to_base is null then 'missing_fx_rate'
         end as reason_code,
+        {{ staging_reference_state('invoices', 'typed') }} as reference_state,
+        typed.load_generation,
+        {{ beyond_cents([('amount', 'typed.amount_text', 'typed.amount')]) }} as beyond_cents,
         {{ raw_columns('invoices', 'typed.') }}
     from typed
     left join duplicate_keys on typed.invoice_id = duplicate_keys.invoice_id
-    left join customers on typed.customer_id = customers.customer_id
-    left join known_currencies on typed.currency = known_currencies.currency
-    left join fx_daily
-        on typed.currency = fx_daily.currency
-       and typed.invoice_date = fx_daily.rate_day
+    {{ staging_lookup_joins('invoices', 'typed') }}
 ),
 
 final as (
@@ -96,7 +94,13 @@ final as (
         reason_code,
         -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
         case when reason_code is not null then {{ raw_row_text('invoices', 'raw__') }} end as raw_row,
-        raw__source_load as source_load
+        -- money delivered with more than two decimals, rounded to the cent (warn_amounts_beyond_two_decimals)
+        beyond_cents,
+        raw__source_load as source_load,
+        -- what incremental staging compares on a daily run (macros/staging_delta.sql)
+        reference_state,
+        load_generation,
+        '{{ staging_rules_version('invoices') }}' as rules_version
     from checked
 )
 

@@ -1,17 +1,13 @@
 /* grain: one row per row of the raw payments input, valid or not, with its quarantine reason (null = valid) */
 -- depends_on: {{ source('raw', 'payments') }}
+{{ config(**staging_incremental('payments')) }}
 
 with
 
-raw as ({{ raw_source('payments') }}),
+-- on a daily run of loads, only the rows it restates (macros/staging_delta.sql)
+raw as (select * from ({{ raw_source('payments') }}) as raw_rows {{ staging_delta_filter('payments') }}),
 
-customers as (select customer_id from {{ ref('stg_customers') }}),
-
-invoices as (select invoice_id, customer_id from {{ ref('stg_invoices') }}),
-
-fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
-
-known_currencies as (select distinct currency from {{ ref('stg_fx_rates') }}),
+{{ staging_lookup_ctes('payments') }},
 
 cleaned as (
     select
@@ -23,7 +19,8 @@ cleaned as (
         coalesce(upper({{ clean_text('currency') }}), '{{ var("base_currency") }}') as currency,
         {{ clean_code('method') }} as method,
         coalesce({{ clean_code('status') }}, 'posted') as status,
-        {{ raw_columns('payments') }}
+        {{ raw_columns('payments') }},
+        load_generation
     from raw
 ),
 
@@ -37,7 +34,7 @@ typed as (
 
 -- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    {{ duplicate_keys('payments') }}
+    {{ duplicate_keys('payments', where=staging_delta_filter('payments')) }}
 ),
 
 checked as (
@@ -69,15 +66,13 @@ checked as (
             when typed.currency <> '{{ var("base_currency") }}' and known_currencies.currency is null then 'unknown_currency'
             when typed.currency <> '{{ var("base_currency") }}' and fx_daily.rate_to_base is null then 'missing_fx_rate'
         end as reason_code,
+        {{ staging_reference_state('payments', 'typed') }} as reference_state,
+        typed.load_generation,
+        {{ beyond_cents([('amount', 'typed.amount_text', 'typed.amount')]) }} as beyond_cents,
         {{ raw_columns('payments', 'typed.') }}
     from typed
     left join duplicate_keys on typed.payment_id = duplicate_keys.payment_id
-    left join customers on typed.customer_id = customers.customer_id
-    left join invoices on typed.invoice_id = invoices.invoice_id
-    left join known_currencies on typed.currency = known_currencies.currency
-    left join fx_daily
-        on typed.currency = fx_daily.currency
-       and typed.payment_date = fx_daily.rate_day
+    {{ staging_lookup_joins('payments', 'typed') }}
 ),
 
 final as (
@@ -96,7 +91,13 @@ final as (
         reason_code,
         -- the raw row as delivered, kept for quarantined rows only (a valid row is its typed columns)
         case when reason_code is not null then {{ raw_row_text('payments', 'raw__') }} end as raw_row,
-        raw__source_load as source_load
+        -- money delivered with more than two decimals, rounded to the cent (warn_amounts_beyond_two_decimals)
+        beyond_cents,
+        raw__source_load as source_load,
+        -- what incremental staging compares on a daily run (macros/staging_delta.sql)
+        reference_state,
+        load_generation,
+        '{{ staging_rules_version('payments') }}' as rules_version
     from checked
 )
 

@@ -105,6 +105,7 @@ def run_dbt(
     builds with different `db` never share anything. `as_of` sets var as_of_date (None = the project's
     default, the latest invoice or payment date). `select` / `exclude` are dbt selectors (a string or a
     list), e.g. exclude=["resource_type:test", "resource_type:unit_test"] to build models only.
+    The raw format is Parquet when the folder holds Parquet files and no CSV (extra_vars may say otherwise).
     `run_date` goes in the environment (ARREARS_RUN_DATE), as the pipeline passes it: successive runs on the
     same `db` with different run dates keep dbt's partial parsing (a changed var re-parses everything).
     With `check` (the default) a non-zero exit raises DbtError with the tail of dbt's output and log;
@@ -114,6 +115,8 @@ def run_dbt(
     work = db.parent / f"{db.stem}_dbt"
     work.mkdir(parents=True, exist_ok=True)
     dbt_vars: dict[str, Any] = {"raw_dir": str(Path(raw_dir).resolve())}
+    if Path(raw_dir).is_dir() and any(Path(raw_dir).glob("*.parquet")) and not any(Path(raw_dir).glob("*.csv")):
+        dbt_vars["raw_format"] = "parquet"  # as the pipeline reads a folder (e.g. arrears.loads' extracts)
     if as_of is not None:
         dbt_vars["as_of_date"] = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
     dbt_vars.update(extra_vars or {})
