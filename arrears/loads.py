@@ -228,10 +228,10 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
                regexp_extract(filename, '[^/\\\\]+$') as {LOAD_COLUMN}
         from {source}""")
     rows_arriving = con.execute("select count(*) from arriving").fetchone()[0]
+    stored_columns = _columns(con, target) if incremental else []
     if incremental:
         # the extract's rows of keys that arrive again compete with the new versions; the others stand
         current = f"read_parquet({literal(str(target))})"
-        stored_columns = _columns(con, target)
         extract_columns = ", ".join(c for c in (GENERATION_COLUMN, KEY_COLUMN) if c in stored_columns)
         con.execute(f"""
             create or replace temp table arriving_keys as
@@ -248,7 +248,7 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
     else:
         standing, candidates = None, "select * from arriving"
     updated = ("try_cast(cast(updated_at as varchar) as timestamp)"
-               if "updated_at" in columns or (incremental and "updated_at" in _columns(con, target)) else
+               if "updated_at" in columns or "updated_at" in stored_columns else
                "cast(null as timestamp)")
     con.execute(f"""
         create or replace temp table versions as

@@ -135,8 +135,8 @@
 {%- endmacro %}
 
 {#- in the model, after FROM the raw source: the raw rows this run checks, by `source_key` (the key as staging
-    reads it, written once by arrears/loads.py; cleaning every key of the table again cost 3 s a table at
-    100,000 customers); no filter when delta is not active. All rows of a key come from one load, so a key
+    reads it, written once by arrears/loads.py; cleaning every key of the table again took 3.4 s of the payments
+    model at 100,000 customers); no filter when delta is not active. All rows of a key come from one load, so a key
     delivered twice is in the selection as a whole and duplicate_keys() may read the selection only. -#}
 {% macro staging_delta_filter(table_name) -%}
     {%- if staging_delta_active(this, table_name) -%}
