@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,57 @@ from helpers import ROOT, Build, query, run_dbt
 DEMO_GENERATOR = ROOT / "scripts" / "generate_demo_data.py"
 
 
+# `make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`): every test of a module goes to
+# the same worker (module fixtures are built once), modules sharing a session fixture form one group, and the
+# longest groups start first so that neither worker is left with a long module at the end. Measured durations
+# of a whole run (docs/development.md) set this order; a module not listed runs after these, in file order.
+LONGEST_FIRST = (
+    "test_daily_loads", "test_contract_properties", "test_cross_engine", "test_faults_delivery", "test_pipeline",
+    "test_faults_money", "test_publish", "test_type_scenarios", "test_loads", "test_incremental",
+    "test_airflow_dag", "export_and_report", "test_staging_bad_input", "test_faults_reading", "demo_build",
+)
+SHARED_GROUPS = {"test_export": "export_and_report", "test_report": "export_and_report"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Test tiers (docs/development.md): a test is `fast` only when marked so (pure Python, or reading the
-    shared `demo_build`); everything else is `slow`. Tests reading the shared build are also marked `dbt`."""
+    shared `demo_build`); everything else is `slow`. Tests reading the shared build are also marked `dbt`.
+    Each test gets its module's xdist group (see LONGEST_FIRST) and the items are ordered longest group first,
+    a module's tests staying together and in their own order."""
+    reads_demo_build = {item.module.__name__ for item in items
+                        if "demo_build" in getattr(item, "fixturenames", ()) and getattr(item, "module", None)}
+    groups: dict[int, str] = {}
     for item in items:
         if "demo_build" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.dbt)
         if item.get_closest_marker("fast") is None:
             item.add_marker(pytest.mark.slow)
+        module = item.module.__name__ if getattr(item, "module", None) else item.nodeid.split("::")[0]
+        group = "demo_build" if module in reads_demo_build else SHARED_GROUPS.get(module, module)
+        item.add_marker(pytest.mark.xdist_group(group))
+        groups[id(item)] = group
+    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[id(item)], len(rank)))  # stable: file order within a rank
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Lines a test measured (`helpers.log_measured`) are collected in one file for the whole run, workers
+    included, and printed at the end (pytest_terminal_summary): xdist workers' own output is not shown."""
+    if not hasattr(config, "workerinput") and "ARREARS_MEASURED_LOG" not in os.environ:
+        handle, path = tempfile.mkstemp(prefix="arrears-measured-", suffix=".log")
+        os.close(handle)
+        os.environ["ARREARS_MEASURED_LOG"] = path  # inherited by the workers, started after this
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    path = os.environ.get("ARREARS_MEASURED_LOG")
+    if hasattr(config, "workerinput") or not path or not Path(path).is_file():
+        return
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    if lines:
+        terminalreporter.section("measured by the tests")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

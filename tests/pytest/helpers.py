@@ -38,6 +38,17 @@ class DbtError(AssertionError):
         self.result = result
 
 
+def log_measured(line: str) -> None:
+    """Record a figure a test measured (timings, scores) for the end-of-run summary "measured by the tests"
+    (conftest.pytest_terminal_summary); under pytest-xdist a worker's printed output would be lost."""
+    path = os.environ.get("ARREARS_MEASURED_LOG")
+    if not path:
+        print(line, flush=True)
+        return
+    with open(path, "a", encoding="utf-8") as handle:  # one short append per line: whole lines, any worker
+        handle.write(line.replace("\n", " ").strip() + "\n")
+
+
 def _text(value: Any) -> str:
     """A value as the contract writes it: empty for null, ISO dates, plain decimals, true/false."""
     if value is None:

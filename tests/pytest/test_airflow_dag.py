@@ -23,6 +23,8 @@ import pytest
 from arrears.paths import ROOT
 from arrears.pipeline import has_tool
 
+from helpers import log_measured
+
 DAGS = ROOT / "orchestration" / "airflow" / "dags"
 AIRFLOW_VENV = Path(os.environ.get("ARREARS_AIRFLOW_VENV", ROOT / ".venv-airflow"))
 AIRFLOW_PY = AIRFLOW_VENV / "bin" / "python"
@@ -134,7 +136,7 @@ def airflow(tmp_path_factory):
     migrate = call("airflow db migrate", [str(AIRFLOW_VENV / "bin" / "airflow"), "db", "migrate"])
     assert migrate.returncode == 0, f"airflow db migrate failed:\n{migrate.stdout[-3000:]}\n{migrate.stderr[-3000:]}"
     yield {"env": env, "work": work, "driver": driver, "timings": timings}
-    print("\n[airflow test timings] " + ", ".join(f"{k}: {v:.1f}s" for k, v in timings.items()))
+    log_measured("[airflow test timings] " + ", ".join(f"{k}: {v:.1f}s" for k, v in timings.items()))
 
 
 def test_dag_imports_and_its_graph_is_the_documented_one(airflow):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 import contract_strategies as cs
-from helpers import ROOT, query
+from helpers import ROOT, log_measured, query
 
 EXAMPLES = int(os.environ.get("ARREARS_PROPERTY_EXAMPLES", "2"))
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -118,5 +117,5 @@ def test_full_pipeline_edge_cases(make, tmp_path: Path) -> None:
 
 
 def teardown_module(module) -> None:
-    print(f"\ncontract property tests: {_RUN['examples']} examples run "
-          f"(ARREARS_PROPERTY_EXAMPLES={EXAMPLES})", file=sys.__stdout__)
+    log_measured(f"contract property tests: {_RUN['examples']} examples run "
+                 f"(ARREARS_PROPERTY_EXAMPLES={EXAMPLES})")

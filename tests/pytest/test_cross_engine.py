@@ -33,7 +33,7 @@ import pytest
 
 import arrears.engines.compare as compare_engines
 
-from helpers import ROOT, run_dbt
+from helpers import ROOT, log_measured, run_dbt
 
 ENGINES_VENV = ROOT / ".venv-engines"
 ENGINES_PY = ENGINES_VENV / "bin" / "python"
@@ -134,9 +134,8 @@ def _run(cmd: list[str], env: dict[str, str], what: str, timeout: float) -> tupl
     return result, elapsed
 
 
-def _report(capsys: pytest.CaptureFixture, line: str) -> None:
-    with capsys.disabled():
-        print(f"\n[cross-engine] {line}", flush=True)
+def _report(line: str) -> None:
+    log_measured(f"[cross-engine] {line}")
 
 
 STAGING_ONLY = ["--select", "+path:models/staging", "--exclude-resource-type", "test",
@@ -209,7 +208,7 @@ def _postgres_database(env: dict[str, str]):
     return database, drop
 
 
-def test_postgres_equals_duckdb(reference: dict, capsys: pytest.CaptureFixture) -> None:
+def test_postgres_equals_duckdb(reference: dict) -> None:
     env = _engine_env("postgres")
     database, drop = _postgres_database(env)
     try:
@@ -217,7 +216,7 @@ def test_postgres_equals_duckdb(reference: dict, capsys: pytest.CaptureFixture) 
                                   {**env, "ARREARS_PG_DATABASE": database}, [], "marts", 1200)
     finally:
         drop()
-    _report(capsys, f"duckdb build {reference['seconds']:.0f}s | postgres: load {run['load']:.0f}s, dbt build "
+    _report(f"duckdb build {reference['seconds']:.0f}s | postgres: load {run['load']:.0f}s, dbt build "
                     f"{run['build']:.0f}s ({run['summary']}), compare {run['compare']:.0f}s | {run['result']}")
 
 
@@ -232,7 +231,7 @@ def bad_input_reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"work": work, "raw": raw, "db": db}
 
 
-def test_postgres_quarantine_equals_duckdb(bad_input_reference: dict, capsys: pytest.CaptureFixture) -> None:
+def test_postgres_quarantine_equals_duckdb(bad_input_reference: dict) -> None:
     """Every bad raw row gets the same reason code, and every good one the same typed values, on PostgreSQL as
     on DuckDB (try_cast of dates and decimals, code and reference checks): staging is equal row for row."""
     env = _engine_env("postgres")
@@ -243,20 +242,20 @@ def test_postgres_quarantine_equals_duckdb(bad_input_reference: dict, capsys: py
                                   {**env, "ARREARS_PG_DATABASE": database}, STAGING_ONLY, "staging", 600)
     finally:
         drop()
-    _report(capsys, f"bad input, staging on postgres: {run['result']}")
+    _report(f"bad input, staging on postgres: {run['result']}")
 
 
-def test_spark_quarantine_equals_duckdb(bad_input_reference: dict, capsys: pytest.CaptureFixture) -> None:
+def test_spark_quarantine_equals_duckdb(bad_input_reference: dict) -> None:
     """The same on Spark (its try_cast, its CSV reading of the raw text)."""
     env = _engine_env("spark")
     env["ARREARS_SPARK_DIR"] = str(bad_input_reference["work"] / "spark_warehouse")
     run = _load_build_compare(bad_input_reference["raw"], bad_input_reference["db"],
                               bad_input_reference["work"] / "spark", "spark", env, STAGING_ONLY, "staging", 900)
-    _report(capsys, f"bad input, staging on spark: load {run['load']:.0f}s, dbt build {run['build']:.0f}s, "
+    _report(f"bad input, staging on spark: load {run['load']:.0f}s, dbt build {run['build']:.0f}s, "
                     f"compare {run['compare']:.0f}s | {run['result']}")
 
 
-def test_spark_equals_duckdb(reference: dict, capsys: pytest.CaptureFixture) -> None:
+def test_spark_equals_duckdb(reference: dict) -> None:
     probe = subprocess.run(["java", "-version"], capture_output=True, text=True)
     _need(probe.returncode == 0, "java is not on PATH (Spark needs Java 17+)")
     env = _engine_env("spark")
@@ -264,5 +263,5 @@ def test_spark_equals_duckdb(reference: dict, capsys: pytest.CaptureFixture) -> 
     run = _load_build_compare(reference["raw"], reference["db"], reference["work"] / "spark", "spark", env,
                               ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
                               "marts", 1800)
-    _report(capsys, f"duckdb build {reference['seconds']:.0f}s | spark: load {run['load']:.0f}s, dbt build "
+    _report(f"duckdb build {reference['seconds']:.0f}s | spark: load {run['load']:.0f}s, dbt build "
                     f"{run['build']:.0f}s ({run['summary']}), compare {run['compare']:.0f}s | {run['result']}")

@@ -27,7 +27,7 @@ from arrears.evaluation import (
     evaluate_watchlist,
 )
 
-from helpers import ROOT, query, run_dbt
+from helpers import ROOT, log_measured, query, run_dbt
 
 PYTHON = Path(sys.executable)
 SEED = 11            # not the seed the rules were tuned on (42) nor the demo fixture's (7)
@@ -70,8 +70,8 @@ def test_types_hold_without_optional_data(scenario: str, generated, tmp_path: Pa
     run_dbt("build", db=db, raw_dir=scenario_raw, select="+mart_overdue_customers",
             exclude=["resource_type:test", "resource_type:unit_test"])
     ev = evaluate(db, truth)
-    print(f"\n{scenario}: macro-F1 {ev.macro_f1:.3f} "
-          + ", ".join(f"{t} F1 {m['f1']:.3f}" for t, m in ev.per_type.items()), file=sys.__stdout__)
+    log_measured(f"{scenario}: macro-F1 {ev.macro_f1:.3f} "
+                 + ", ".join(f"{t} F1 {m['f1']:.3f}" for t, m in ev.per_type.items()))
     assert ev.macro_f1 >= TYPE_F1_TARGETS[scenario], (scenario, ev.per_type, ev.confusion)
     assert ev.coverage == 1.0, ev.confusion
 
@@ -86,7 +86,7 @@ def test_types_and_watch_list_hold_with_all_data(generated, tmp_path: Path) -> N
     ev = evaluate(db, truth)
     assert ev.macro_f1 >= TYPE_F1_TARGETS["all_data"], (ev.per_type, ev.confusion)
     watch = evaluate_watchlist(db, truth)
-    print(f"\nwatch list (seed {SEED}, {CUSTOMERS} customers): {watch.to_dict()}", file=sys.__stdout__)
+    log_measured(f"watch list (seed {SEED}, {CUSTOMERS} customers): {watch.to_dict()}")
     for name, target in WATCH_TARGETS.items():
         assert getattr(watch, name) >= target, (name, watch.to_dict())
     # good payers who are late now and then (the generator's noise) stay off the list
