@@ -11,8 +11,11 @@ tested and measured on data whose end state is known:
   `updated_at`; the correction supersedes the first version;
 * **voids**: about `void_permille` of the payments are delivered again 1 to 30 days after their payment date
   with `status = void` (a bounced or reversed payment);
+* `fx_rates` becomes a folder of loads too: each day's rates in that day's load; **rate corrections**: about
+  `fx_correction_permille` of the rates are delivered again 1 to 30 days later, 1% higher (a rate published
+  wrong and corrected), which changes the base amounts of documents already processed;
 * a re-delivery whose day falls after the last day of the extract is not sent (it has not happened yet);
-* `customers` and `fx_rates` stay full extracts (master data is delivered whole), as the contract allows.
+* `customers` stays a full extract (master data is delivered whole), as the contract allows.
 
 Which rows are corrected or voided, and when, is a hash of the row's key and `seed`: the same input and seed
 give the same loads. `load_days(folder)` lists the days that have a load, in order.
@@ -31,8 +34,9 @@ import duckdb
 
 from .sql import literal
 
-LOADED_TABLES = {"invoices": "invoice_date", "payments": "payment_date", "collection_actions": "action_date"}
-WHOLE_TABLES = ("customers", "fx_rates")
+LOADED_TABLES = {"invoices": "invoice_date", "payments": "payment_date", "collection_actions": "action_date",
+                 "fx_rates": "rate_date"}
+WHOLE_TABLES = ("customers",)
 FORMATS = ("csv", "parquet")
 
 
@@ -43,7 +47,7 @@ def _reader(path: Path, file_format: str) -> str:
 
 
 def _versions(table: str, date_col: str, source: str, seed: int, correction_permille: int,
-              void_permille: int, file_format: str) -> str:
+              void_permille: int, file_format: str, fx_correction_permille: int = 5) -> str:
     """Every version of every row of `table`, with the day of the load that delivers it (`load_day`)."""
     first = (f"select *, cast({date_col} as date) as load_day, "
              f"cast(cast({date_col} as date) as varchar) || 'T09:00:00' as updated_at from {source}")
@@ -58,6 +62,13 @@ def _versions(table: str, date_col: str, source: str, seed: int, correction_perm
         pick, delay, change = (f"hash(payment_id, {seed}) % 1000 < {void_permille}",
                                f"1 + hash(payment_id, {seed}, 'day') % 30",
                                "replace ('void' as status)")
+    elif table == "fx_rates":
+        corrected = "round(cast(rate_to_base as decimal(18, 8)) * 1.01, 8)"
+        if file_format == "csv":
+            corrected = f"cast({corrected} as varchar)"
+        pick, delay, change = (f"hash(currency, rate_date, {seed}) % 1000 < {fx_correction_permille}",
+                               f"1 + hash(currency, rate_date, {seed}, 'day') % 30",
+                               f"replace ({corrected} as rate_to_base)")
     else:
         return first
     later = (f"select * {change}, cast({date_col} as date) + cast({delay} as integer) as load_day, "
@@ -67,7 +78,7 @@ def _versions(table: str, date_col: str, source: str, seed: int, correction_perm
 
 
 def split(raw_dir: Path, out_dir: Path, file_format: str = "csv", seed: int = 7, correction_permille: int = 20,
-          void_permille: int = 10) -> dict[str, int]:
+          void_permille: int = 10, fx_correction_permille: int = 5) -> dict[str, int]:
     """Write the delivery of daily loads for the full extract in `raw_dir`; returns rows written per table."""
     raw_dir, out_dir = Path(raw_dir).resolve(), Path(out_dir).resolve()
     if out_dir.exists():
@@ -86,7 +97,8 @@ def split(raw_dir: Path, out_dir: Path, file_format: str = "csv", seed: int = 7,
             source = _reader(path, file_format)
             if table == "payments" and "status" not in [r[0] for r in con.execute(f"describe select * from {source}").fetchall()]:
                 source = f"(select *, cast(null as varchar) as status from {source})"
-            versions = _versions(table, date_col, source, seed, correction_permille, void_permille, file_format)
+            versions = _versions(table, date_col, source, seed, correction_permille, void_permille, file_format,
+                                 fx_correction_permille)
             last_day = con.execute(f"select max(cast({date_col} as date)) from {source}").fetchone()[0]
             staged = out_dir / f".{table}_by_day"
             options = "format parquet" if file_format == "parquet" else "format csv, header true"
@@ -153,9 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--correction-permille", type=int, default=20)
     parser.add_argument("--void-permille", type=int, default=10)
+    parser.add_argument("--fx-correction-permille", type=int, default=5)
     args = parser.parse_args(argv)
     file_format = args.format or ("parquet" if (args.raw_dir / "invoices.parquet").exists() else "csv")
-    written = split(args.raw_dir, args.out, file_format, args.seed, args.correction_permille, args.void_permille)
+    written = split(args.raw_dir, args.out, file_format, args.seed, args.correction_permille, args.void_permille,
+                    args.fx_correction_permille)
     days = load_days(args.out)
     print(f"{len(days)} load days from {days[0]} to {days[-1]}: "
           + ", ".join(f"{t} {n:,} rows" for t, n in written.items()) if days else "no loads written")

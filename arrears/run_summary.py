@@ -58,8 +58,11 @@ def gx_warnings(docs_dir: Path) -> list[dict[str, Any]]:
 
 
 def warehouse_facts(db: Path) -> dict[str, Any]:
-    """As-of and run date, how the as-of was chosen, and quarantined rows by table and reason, from `db`."""
-    facts: dict[str, Any] = {"as_of_date": None, "run_date": None, "as_of_source": None, "set_aside": []}
+    """As-of and run date, how the as-of was chosen, quarantined rows by table and reason, and the customers
+    the per-customer incremental models recomputed (their `intermediate.<model>__restated`, written by an
+    incremental run only; None after a full build, which recomputes everyone), from `db`."""
+    facts: dict[str, Any] = {"as_of_date": None, "run_date": None, "as_of_source": None, "set_aside": [],
+                             "recomputed": None}
     if not db.exists():
         return facts
     import duckdb
@@ -83,6 +86,14 @@ def warehouse_facts(db: Path) -> dict[str, Any]:
                     for t, r, n, k in con.execute(
                         "select source_table, reason_code, count(*), min(record_key) from staging.stg_quarantine "
                         "group by 1, 2 order by 1, 2").fetchall()]
+            restated = [r[0] for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'intermediate' "
+                "and table_name like '%\\_\\_restated' escape '\\' order by 1").fetchall()]
+            if restated:
+                customers = con.execute("select count(*) from intermediate.int_customer_fingerprints").fetchone()[0]
+                facts["recomputed"] = {"customers": int(customers), "models": {
+                    name[:-len("__restated")]: int(con.execute(f'select count(*) from intermediate."{name}"').fetchone()[0])
+                    for name in restated}}
     except duckdb.Error as exc:
         facts["error"] = str(exc).splitlines()[0]
     return facts
@@ -101,6 +112,8 @@ def build_summary(*, status: str, exit_code: int, db: Path, out: Path, run_date:
         "as_of_source": facts["as_of_source"] or ("requested" if requested_as_of else None),
         "database": str(db),
         "set_aside": facts["set_aside"],
+        # what this run's incremental models recomputed; only a successful run's tables are its own
+        "recomputed": facts["recomputed"] if status == "ok" else None,
         "dbt_warnings": _load_json(out / BUILD_WARNINGS_FILE) or [],
         "gx_warnings": gx_warnings(out / "data_docs"),
         "delivery": delivery,
@@ -124,6 +137,10 @@ def format_text(summary: dict[str, Any]) -> str:
             f"{s['table']} {s['reason_code']} {s['rows']:,} (e.g. {s['example_key']})" for s in set_aside))
     else:
         lines.append("[summary] rows set aside: none")
+    recomputed = summary.get("recomputed")
+    if recomputed:
+        lines.append(f"[summary] customers recomputed (of {recomputed['customers']:,}): " + ", ".join(
+            f"{model} {n:,}" for model, n in recomputed["models"].items()))
     warn = summary["dbt_warnings"]
     lines.append(f"[summary] dbt tests that warned: {len(warn)}" + ("" if not warn else " - " + "; ".join(
         f"{w['test']} ({w['failures']})" for w in warn)))

@@ -7,13 +7,21 @@
         this one, in either direction (a backfill moves the as-of date back): documents that enter or leave
         the as-of view;
     (2) customers whose documents changed although dated earlier (a correction or a void delivered in a later
-        load, a changed FX rate): their fingerprint (int_customer_fingerprints) differs from the one the model
-        stored at its previous run.
+        load): their fingerprint (int_customer_fingerprints) differs from the one the model stored at its
+        previous run;
+    (3) customers with an invoice or payment in a currency whose daily rate (stg_fx_rates_daily) changed on a
+        day both runs see (on or before both as-of dates): a corrected or late historical rate. A daily FX load
+        brings the rate of the new day, which no stored row used (documents of that day are restated by (1),
+        new snapshot dates are computed for everyone), so it restates nobody; a change of base currency
+        restates everyone.
     Each model stores the fingerprints and the as-of date it was built from in its own table
-    `intermediate.<model>__fingerprints` (post-hooks drop_stored_fingerprints + store_fingerprints), so a model
-    whose run failed restates again next time, whatever happened to the others. Without that table (a
-    warehouse built before it existed) every customer is restated. Not used on Spark, where these models are
-    tables rebuilt in full.
+    `intermediate.<model>__fingerprints`, and the daily rates up to that as-of date in `<model>__fx_rates`
+    (post-hooks drop_stored_fingerprints + store_fingerprints), so a model whose run failed restates again
+    next time, whatever happened to the others. Without those tables (a warehouse built before they existed)
+    every customer is restated. The customers an incremental run restates are written once, before the model
+    is built, to `intermediate.<model>__restated` (pre-hooks), which the delete and the model's body read:
+    the record of what the last run recomputed. Not used on Spark, where these models are tables rebuilt in
+    full.
 -#}
 
 {% macro fingerprints_relation(model) -%}
@@ -22,12 +30,28 @@
                                   identifier=model.identifier ~ '__fingerprints')) }}
 {%- endmacro %}
 
+{% macro stored_fx_relation(model) -%}
+    {%- set fingerprints = ref('int_customer_fingerprints') -%}
+    {{ return(api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
+                                  identifier=model.identifier ~ '__fx_rates')) }}
+{%- endmacro %}
+
+{% macro restated_relation(model) -%}
+    {%- set fingerprints = ref('int_customer_fingerprints') -%}
+    {{ return(api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
+                                  identifier=model.identifier ~ '__restated')) }}
+{%- endmacro %}
+
+{%- macro relation_exists(relation) -%}
+    {{ return(execute and adapter.get_relation(database=relation.database, schema=relation.schema,
+                                               identifier=relation.identifier) is not none) }}
+{%- endmacro %}
+
 {% macro restated_customers(model, monthly=false, window_months=none) -%}
     {%- set fingerprints = ref('int_customer_fingerprints') -%}
     {%- set stored = fingerprints_relation(model) -%}
-    {%- set stored_exists = execute and adapter.get_relation(database=stored.database, schema=stored.schema,
-                                                               identifier=stored.identifier) is not none -%}
-    {%- if stored_exists %}
+    {%- set stored_fx = stored_fx_relation(model) -%}
+    {%- if relation_exists(stored) and relation_exists(stored_fx) %}
     select documents.customer_id
     from (
         select customer_id, invoice_date as document_date from {{ ref('stg_invoices') }}
@@ -43,7 +67,6 @@
     from {{ fingerprints }} as current_run
     full outer join {{ stored }} as previous_run on current_run.customer_id = previous_run.customer_id
     where current_run.document_fingerprint is distinct from previous_run.document_fingerprint
-       or current_run.fx_fingerprint is distinct from previous_run.fx_fingerprint
     {%- if monthly %}
        or current_run.contact_fingerprint is distinct from previous_run.contact_fingerprint
        or current_run.customer_fingerprint is distinct from previous_run.customer_fingerprint
@@ -55,11 +78,46 @@
     cross join {{ ref('int_as_of_date') }} as as_of
     where {{ month_ends_changed('previous_run.previous_as_of', 'as_of.as_of_date', window_months) }}
     {%- endif %}
+    union
+    -- documents in a currency whose rate changed on a day both runs see (none when the rates only grew)
+    select documents.customer_id
+    from (
+        select customer_id, currency from {{ ref('stg_invoices') }}
+        union all
+        select customer_id, currency from {{ ref('stg_payments') }}
+    ) as documents
+    inner join ({{ changed_fx_currencies(stored, stored_fx) }}) as changed_fx
+        on documents.currency = changed_fx.currency
     {%- else %}
     select customer_id from {{ fingerprints }}
     union
     select customer_id from {{ model }}
     {%- endif %}
+{%- endmacro %}
+
+{#- Currencies whose daily rate differs, on a day on or before both as-of dates, from the rates stored at the
+    previous run (a rate corrected, added or removed); every currency when the base currency changed. -#}
+{% macro changed_fx_currencies(stored, stored_fx) -%}
+    select distinct coalesce(current_rates.currency, previous_rates.currency) as currency
+    from (
+        select rates.currency, rates.rate_day, rates.rate_to_base
+        from {{ ref('stg_fx_rates_daily') }} as rates
+        cross join {{ ref('int_as_of_date') }} as as_of
+        where rates.rate_day <= as_of.as_of_date
+    ) as current_rates
+    full outer join (
+        select previous_fx.currency, previous_fx.rate_day, previous_fx.rate_to_base
+        from {{ stored_fx }} as previous_fx
+        cross join {{ ref('int_as_of_date') }} as as_of
+        where previous_fx.rate_day <= as_of.as_of_date
+    ) as previous_rates
+        on current_rates.currency = previous_rates.currency
+       and current_rates.rate_day = previous_rates.rate_day
+    cross join (select max(built_as_of) as previous_as_of from {{ stored }}) as previous_run
+    where coalesce(current_rates.rate_day, previous_rates.rate_day) <= previous_run.previous_as_of
+      and (current_rates.rate_to_base is distinct from previous_rates.rate_to_base
+           or exists (select 1 from {{ stored_fx }} as previous_base
+                      where previous_base.base_currency <> '{{ var("base_currency") }}'))
 {%- endmacro %}
 
 {#- The latest month end on or before the date expression `day`. -#}
@@ -83,7 +141,8 @@
     )
 {%- endmacro %}
 
-{#- post-hooks of a per-customer incremental model: keep the fingerprints and as-of date this run was built from -#}
+{#- post-hooks of a per-customer incremental model: keep the fingerprints, the as-of date and the daily FX rates
+    (up to that date) this run was built from; one statement each (drop, create), as every engine takes them -#}
 {% macro drop_stored_fingerprints(model) -%}
     {%- if target.type != 'spark' -%}
     drop table if exists {{ fingerprints_relation(model) }}
@@ -94,10 +153,44 @@
     {%- if target.type != 'spark' -%}
     create table {{ fingerprints_relation(model) }} as
     select fingerprints.customer_id, fingerprints.document_fingerprint, fingerprints.contact_fingerprint,
-           fingerprints.customer_fingerprint, fingerprints.fx_fingerprint, as_of.as_of_date as built_as_of
+           fingerprints.customer_fingerprint, as_of.as_of_date as built_as_of
     from {{ ref('int_customer_fingerprints') }} as fingerprints
     cross join {{ ref('int_as_of_date') }} as as_of
     {%- endif -%}
+{%- endmacro %}
+
+{% macro drop_stored_fx_rates(model) -%}
+    {%- if target.type != 'spark' -%}
+    drop table if exists {{ stored_fx_relation(model) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro store_fx_rates(model) -%}
+    {%- if target.type != 'spark' -%}
+    create table {{ stored_fx_relation(model) }} as
+    select rates.currency, rates.rate_day, rates.rate_to_base, '{{ var("base_currency") }}' as base_currency
+    from {{ ref('stg_fx_rates_daily') }} as rates
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where rates.rate_day <= as_of.as_of_date
+    {%- endif -%}
+{%- endmacro %}
+
+{#- pre-hooks of a per-customer incremental model: the customers this run restates, once, in
+    `<model>__restated` (read by the delete and by the body, restated_cte); dropped on a full refresh -#}
+{% macro restated_pre_hooks(monthly=false, window_months=none) -%}
+    {{ return([
+        "{% if target.type != 'spark' %}drop table if exists {{ restated_relation(this) }}{% endif %}",
+        "{% if is_incremental() %}create table {{ restated_relation(this) }} as select distinct customer_id "
+        ~ "from ({{ restated_customers(this, " ~ (monthly | string | lower) ~ ", "
+        ~ (window_months if window_months is not none else 'none') ~ ") }}) as changed{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where customer_id in "
+        ~ "(select customer_id from {{ restated_relation(this) }}){% endif %}",
+    ]) }}
+{%- endmacro %}
+
+{% macro restated_post_hooks() -%}
+    {{ return(["{{ drop_stored_fingerprints(this) }}", "{{ store_fingerprints(this) }}",
+               "{{ drop_stored_fx_rates(this) }}", "{{ store_fx_rates(this) }}"]) }}
 {%- endmacro %}
 
 {#- The config of a per-customer incremental model: delete the restated customers (pre-hook), append their
@@ -108,10 +201,8 @@
     {{ return({
         'materialized': 'table' if target.type == 'spark' else 'incremental',
         'incremental_strategy': 'append',
-        'pre_hook': ["{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ restated_customers(this, "
-                     ~ (monthly | string | lower) ~ ", " ~ (window_months if window_months is not none else 'none')
-                     ~ ") }}){% endif %}"],
-        'post_hook': post_hook + ["{{ drop_stored_fingerprints(this) }}", "{{ store_fingerprints(this) }}"],
+        'pre_hook': restated_pre_hooks(monthly, window_months),
+        'post_hook': post_hook + restated_post_hooks(),
     }) }}
 {%- endmacro %}
 
@@ -121,10 +212,10 @@
     {%- if is_incremental() %} {{ keyword }} customer_id in (select customer_id from restated){% endif -%}
 {%- endmacro %}
 
-{% macro restated_cte(monthly=false, window_months=none) -%}
+{% macro restated_cte() -%}
     {%- if is_incremental() %}
 
--- the customers this incremental run recomputes (all of them on a full refresh)
-restated as (select distinct customer_id from ({{ restated_customers(this, monthly, window_months) }}) as changed),
+-- the customers this incremental run recomputes, found once by the pre-hooks (all of them on a full refresh)
+restated as (select customer_id from {{ restated_relation(this) }}),
     {%- endif %}
 {%- endmacro %}

@@ -1,13 +1,14 @@
 /* grain: one row per customer with a valid invoice, credit note, payment (void ones included), contact or
-   customer record: a hash of everything staged about each of those, plus the FX rates documents are valued at */
+   customer record: a hash of everything staged about each of those */
 
 {#-
     Change detection for the incremental models (docs/decisions.md, "Which customers a daily run restates"):
     a customer whose fingerprint differs from the one an incremental model stored at its last run has a new,
-    corrected or voided document, and that model recomputes the customer in full. The FX rates enter every
-    customer's fingerprint (a corrected historical rate changes every base amount), so a changed rate
-    restates everyone. The contact log and the customer record have fingerprints of their own, compared only
-    by the models that read them (the month-end models). Computed from staging on every run: one scan each.
+    corrected or voided document, and that model recomputes the customer in full. FX rates are not in the
+    fingerprints: each model stores the daily rates it used and restates the customers with documents in a
+    currency whose past rate changed (macros/restated.sql), so a daily FX load restates nobody. The contact
+    log and the customer record have fingerprints of their own, compared only by the models that read them
+    (the month-end models). Computed from staging on every run: one scan each.
 -#}
 
 with
@@ -19,8 +20,6 @@ payments as (select * from {{ ref('stg_payments') }}),
 actions as (select * from {{ ref('stg_collection_actions') }}),
 
 customers as (select * from {{ ref('stg_customers') }}),
-
-fx_rates as (select * from {{ ref('stg_fx_rates') }}),
 
 document_hashes as (
     select
@@ -60,11 +59,6 @@ records as (
     from customers
 ),
 
-fx_fingerprint as (
-    select coalesce(bit_xor({{ row_hash(['currency', 'rate_date', 'rate_to_base']) }}), 0) as fx_hash
-    from fx_rates
-),
-
 known_customers as (
     select customer_id from documents
     union
@@ -78,13 +72,11 @@ final as (
         known_customers.customer_id,
         documents.document_fingerprint,
         contacts.contact_fingerprint,
-        records.customer_fingerprint,
-        fx_fingerprint.fx_hash as fx_fingerprint
+        records.customer_fingerprint
     from known_customers
     left join documents on known_customers.customer_id = documents.customer_id
     left join contacts on known_customers.customer_id = contacts.customer_id
     left join records on known_customers.customer_id = records.customer_id
-    cross join fx_fingerprint
 )
 
 select * from final

@@ -18,6 +18,7 @@
 -#}
 {{ config(**per_customer_incremental()) }}
 -- depends_on: {{ ref('int_customer_fingerprints') }}
+-- depends_on: {{ ref('stg_fx_rates_daily') }}
 -- depends_on: {{ ref('stg_payments') }}
 
 with

@@ -40,8 +40,9 @@ STAGED_INCREMENTALLY = ("invoices", "payments", "collection_actions")
 
 
 def _run_state(table: str) -> bool:
-    """Tables that only an incremental run writes: what incremental staging restated (macros/staging_delta.sql)."""
-    return table.endswith("__delta")
+    """Tables that only an incremental run writes: what incremental staging restated (macros/staging_delta.sql)
+    and which customers the per-customer models recomputed (macros/restated.sql)."""
+    return table.endswith(("__delta", "__restated"))
 MODELS_AND_SEEDS = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 
@@ -57,7 +58,8 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("daily_loads")
     generate(work / "full", DemoConfig(customers=150, seed=11))
     everything = work / "loads"
-    daily_loads.split(work / "full", everything, seed=5, correction_permille=150, void_permille=80)
+    daily_loads.split(work / "full", everything, seed=5, correction_permille=150, void_permille=80,
+                      fx_correction_permille=100)
     days = daily_loads.load_days(everything)
     window = days[-WINDOW_DAYS:]
     delivery, db = work / "delivery", work / "daily.duckdb"
@@ -84,7 +86,10 @@ def test_the_window_holds_corrections_and_voids_of_older_documents(daily: dict) 
         voids = con.execute(f"""
             select count(*) from read_csv('{folder}/payments/*.csv', header = true, all_varchar = true, filename = true)
             where regexp_extract(filename, '([0-9-]+)\\.csv$', 1) >= '{first}' and status = 'void'""").fetchone()[0]
-    assert corrections >= 5 and voids >= 3, (corrections, voids)
+        rates = con.execute(f"""
+            select count(*) from read_csv('{folder}/fx_rates/*.csv', header = true, all_varchar = true, filename = true)
+            where regexp_extract(filename, '([0-9-]+)\\.csv$', 1) >= '{first}' and rate_date < '{first}'""").fetchone()[0]
+    assert corrections >= 5 and voids >= 3 and rates >= 2, (corrections, voids, rates)
 
 
 def test_loads_one_day_at_a_time_equal_one_build_from_scratch(daily: dict) -> None:
@@ -105,13 +110,23 @@ def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:
     per-customer model, and each stored the fingerprints and as-of date it was built from; staging checked
     only the rows of the day's load."""
     compiled = daily["work"] / "daily_dbt" / "target" / "compiled" / "arrears" / "models"
+    customers = query(daily["daily"], "select count(*) from intermediate.int_customer_fingerprints")[0][0]
+    def latest_month_end(day: dt.date) -> dt.date:
+        return day if (day + dt.timedelta(days=1)).day == 1 else day.replace(day=1) - dt.timedelta(days=1)
+
+    month_end_passed = latest_month_end(daily["window"][-1]) != latest_month_end(daily["window"][-2])
     for path in ("marts/overdue/fct_customer_aging_history.sql", "intermediate/int_payment_allocation.sql",
                  "intermediate/int_linked_payments.sql", "marts/risk/intermediate/int_customer_monthly.sql",
                  "marts/risk/mart_risk_features.sql"):
-        sql = (compiled / path).read_text()
-        assert "__fingerprints" in sql and "full outer join" in sql, path
-        # the month-end models also compare the contact log and the customer record, and the month ends
-        assert ("contact_fingerprint is distinct from" in sql) == ("risk" in path), path
+        model = Path(path).stem
+        assert f"{model}__restated" in (compiled / path).read_text(), path
+        # what the pre-hooks found to recompute: the day's customers and those whose documents or rates
+        # changed (a few, daily FX loads included); everyone in a month-end model when a month end passed
+        restated = query(daily["daily"], f"select count(*) from intermediate.{model}__restated")[0][0]
+        if "risk" in path and month_end_passed:
+            assert restated == customers, (model, restated, customers)
+        else:
+            assert 0 < restated < customers / 2, (model, restated, customers)
     # staging read only the day's new loads: the last run restated the keys of one load per table (plus rows
     # whose references changed), a small share of the table, and recorded that load
     last_load = f"{daily['window'][-1].isoformat()}.csv"

@@ -6,13 +6,14 @@ missing, duplicated or stale after the as-of date moves.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from arrears.demo import DemoConfig, generate
 
-from helpers import query, run_dbt
+from helpers import query, run_dbt, write_contract_folder
 
 FIRST_AS_OF = "2026-09-24"
 SECOND_AS_OF = "2026-10-31"
@@ -24,9 +25,12 @@ RUN_LOG_COLUMNS = {"mart_portfolio_monthly": {"temporary_customers", "chronic_cu
 
 
 def _tables(db: Path) -> list[tuple[str, str]]:
+    """The tables of both schemas, less `<model>__restated`: what the last incremental run recomputed (a record
+    of the run, which a full refresh does not write)."""
     return [tuple(r) for r in query(db, """
         select table_schema, table_name from information_schema.tables
-        where table_schema in ('intermediate', 'marts') order by 1, 2""")]
+        where table_schema in ('intermediate', 'marts') and table_name not like '%\\_\\_restated' escape '\\'
+        order by 1, 2""")]
 
 
 def _columns(db: Path, schema: str, table: str) -> list[str]:
@@ -119,3 +123,60 @@ def test_removed_and_corrected_old_documents_are_restated(builds: tuple[Path, Pa
     assert query(again, sql) != query(daily, sql), "the change reached the history"
     sql = "select * from intermediate.int_payment_allocation order by all"
     assert query(again, sql) == query(fresh, sql)
+
+
+MODELS_ONLY = ["resource_type:test", "resource_type:unit_test"]
+PER_CUSTOMER_MODELS = ("int_linked_payments", "int_payment_allocation", "fct_customer_aging_history",
+                       "int_customer_monthly", "mart_risk_features")
+
+
+def _fx_rates(last_day: str, corrected: dict[tuple[str, str], str] | None = None) -> list[dict]:
+    """EUR and USD rates for each day from 2026-05-01 to `last_day`; `corrected` replaces some of them."""
+    import datetime as dt
+
+    rates, day = [], dt.date(2026, 5, 1)
+    while day <= dt.date.fromisoformat(last_day):
+        for currency, rate in (("EUR", "7.80000000"), ("USD", "7.10000000")):
+            key = (currency, day.isoformat())
+            rates.append({"currency": currency, "rate_date": key[1], "rate_to_base": (corrected or {}).get(key, rate)})
+        day += dt.timedelta(days=1)
+    return rates
+
+
+def test_a_new_days_fx_rate_restates_nobody_and_a_corrected_one_only_its_currency(tmp_path: Path) -> None:
+    """Per-customer models compare the daily FX rates they used (`<model>__fx_rates`) per currency and day.
+    Would fail if FX were one fingerprint for all (it was: every daily FX load restated every customer), or if a
+    corrected historical rate did not restate the customers with documents in its currency."""
+    customers = [{"customer_id": c, "customer_name": f"Customer {c}", "customer_type": "business"}
+                 for c in ("EUR1", "USD1", "CNY1")]
+    invoices = [{"invoice_id": f"I-{c}", "customer_id": f"{c}1", "invoice_date": "2026-05-20", "due_date": "2026-05-27",
+                 "amount": "1000.00", "currency": c} for c in ("EUR", "USD", "CNY")]
+    payments = [{"payment_id": f"P-{c}", "customer_id": f"{c}1", "invoice_id": f"I-{c}", "payment_date": "2026-06-05",
+                 "amount": "300.00", "currency": c} for c in ("EUR", "USD", "CNY")]
+
+    def run(name: str, as_of: str, fx: list[dict]) -> None:
+        raw = write_contract_folder(tmp_path / name, {"customers": customers, "invoices": invoices,
+                                                      "payments": payments, "fx_rates": fx})
+        run_dbt("build", db=tmp_path / "w.duckdb", raw_dir=raw, as_of=as_of, select="+mart_risk_features",
+                exclude=MODELS_ONLY)
+
+    def restated() -> dict[str, set[str]]:
+        return {m: {r[0] for r in query(tmp_path / "w.duckdb", f"select customer_id from intermediate.{m}__restated")}
+                for m in PER_CUSTOMER_MODELS}
+
+    run("day1", "2026-06-20", _fx_rates("2026-06-20"))
+    run("day2", "2026-06-21", _fx_rates("2026-06-21"))  # the new day's rates only: nothing of anyone's changed
+    assert restated() == {m: set() for m in PER_CUSTOMER_MODELS}
+    billed = "select customer_id, billed_base from intermediate.int_customer_monthly order by all"
+    before = query(tmp_path / "w.duckdb", billed)
+    run("day2_corrected", "2026-06-21", _fx_rates("2026-06-21", {("EUR", "2026-05-20"): "7.90000000"}))  # invoice day
+    assert restated() == {m: {"EUR1"} for m in PER_CUSTOMER_MODELS}
+    # the correction reached the restated customer's base amounts, and only that customer's
+    after = query(tmp_path / "w.duckdb", billed)
+    assert [r for r in after if r not in before] == [("EUR1", Decimal("7900.00"))], (before, after)
+    fresh = tmp_path / "fresh.duckdb"
+    run_dbt(["build", "--full-refresh"], db=fresh, raw_dir=tmp_path / "day2_corrected", as_of="2026-06-21",
+            select="+mart_risk_features", exclude=MODELS_ONLY)
+    for model in PER_CUSTOMER_MODELS:
+        sql = f"select * from {'intermediate' if model.startswith('int_') else 'marts'}.{model} order by all"
+        assert query(tmp_path / "w.duckdb", sql) == query(fresh, sql), model

@@ -11,22 +11,18 @@
     recomputes (1) every snapshot date not stored yet, for all customers, and (2) all snapshot dates of the
     customers with a document dated between the previous as-of date (the latest stored snapshot) and this
     one, whose allocation may have moved, or with a document changed since the previous run (fingerprint,
-    macro restated_customers). Their old rows are deleted first (pre-hook). Snapshot dates no longer
-    kept are deleted after, and the fingerprints this run was built from are stored (post-hooks). The result
-    equals a full refresh.
+    or an FX rate it used, macro restated_customers), found once in `<model>__restated`. Their old rows are
+    deleted first (pre-hooks). Snapshot dates no longer kept are deleted after, and the fingerprints and rates
+    this run was built from are stored (post-hooks). The result equals a full refresh.
 -#}
 {{ config(
     materialized = 'table' if target.type == 'spark' else 'incremental',
     incremental_strategy = 'delete+insert',
     unique_key = ['customer_id', 'snapshot_date'],
-    pre_hook = [
-        "{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ restated_customers(this) }}){% endif %}"
-    ],
+    pre_hook = restated_pre_hooks(),
     post_hook = [
-        "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}",
-        "{{ drop_stored_fingerprints(this) }}",
-        "{{ store_fingerprints(this) }}"
-    ],
+        "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}"
+    ] + restated_post_hooks(),
 ) }}
 
 with
@@ -69,7 +65,7 @@ dates_to_build as (
 -- read only by incremental runs (a full refresh compiles it unused, hence the noqa)
 restated_customers as (  -- noqa: ST03
     {%- if is_incremental() %}
-    select distinct customer_id from ({{ restated_customers(this) }}) as restated
+    select customer_id from {{ restated_relation(this) }}
     {%- else %}
     select cast(null as {{ dbt.type_string() }}) as customer_id {{ empty_relation_filter() }}
     {%- endif %}
@@ -155,6 +151,10 @@ partly_paid as (
        and allocation.allocation_date <= span_dates.snapshot_date
     where invoice_spans.first_paid_seq < invoice_spans.end_seq
       and span_dates.snapshot_seq >= invoice_spans.first_paid_seq
+      {%- if is_incremental() %}
+      -- only what open_at_snapshot holds: the new dates, and the restated customers' other dates
+      and (span_dates.is_new_date or invoice_spans.customer_id in (select customer_id from restated_customers))
+      {%- endif %}
     group by invoice_spans.invoice_id, span_dates.snapshot_seq
 ),
 

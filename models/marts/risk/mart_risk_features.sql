@@ -6,6 +6,7 @@
 -- depends_on: {{ ref('stg_invoices') }}
 -- depends_on: {{ ref('stg_payments') }}
 -- depends_on: {{ ref('int_customer_fingerprints') }}
+-- depends_on: {{ ref('stg_fx_rates_daily') }}
 
 {#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
     changed, and everyone when a month end passes (labels of earlier observation dates may complete); the
@@ -19,7 +20,7 @@
 {%- set n = var('risk_label_months') %}
 
 with
-{{- restated_cte(monthly=true, window_months=window_months) }}
+{{- restated_cte() }}
 
 as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 

@@ -4,13 +4,14 @@
 -- depends_on: {{ ref('stg_invoices') }}
 -- depends_on: {{ ref('int_as_of_date') }}
 -- depends_on: {{ ref('int_customer_fingerprints') }}
+-- depends_on: {{ ref('stg_fx_rates_daily') }}
 
 {#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
     changed, and everyone when a month end passes; the other customers' rows stay. -#}
 {{ config(**per_customer_incremental(monthly=true)) }}
 
 with
-{{- restated_cte(monthly=true) }}
+{{- restated_cte() }}
 
 month_ends as (
     select snapshot_date as month_end, cast({{ dbt.date_trunc('month', 'snapshot_date') }} as date) as month_start
