@@ -46,10 +46,10 @@ engines: venv
 	@bash scripts/ci/setup_engines.sh
 
 # The whole suite, linters first: what CI runs. Two pytest-xdist workers (one per core); a module's tests stay
-# on one worker, longest modules first (tests/pytest/conftest.py). PYTEST_WORKERS=0 runs it in one process.
+# on one worker, longest modules first (scheduler in tests/pytest/conftest.py). PYTEST_WORKERS=0: one process.
 PYTEST_WORKERS ?= 2
 test: venv venv-airflow lint
-	$(PY) -m pytest tests/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	$(PY) -m pytest tests/pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The quick loop while changing code (under 3 minutes): pure Python tests and the tests that read the one
 # shared small demo build (its `dbt build` runs every dbt data test and unit test). See docs/testing.md.

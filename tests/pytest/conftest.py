@@ -14,37 +14,51 @@ from helpers import ROOT, Build, query, run_dbt
 DEMO_GENERATOR = ROOT / "scripts" / "generate_demo_data.py"
 
 
-# `make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`): every test of a module goes to
-# the same worker (module fixtures are built once), modules sharing a session fixture form one group, and the
-# longest groups start first so that neither worker is left with a long module at the end. Measured durations
-# of a whole run (docs/development.md) set this order; a module not listed runs after these, in file order.
+# `make test` runs the suite on two pytest-xdist workers: every test of a module goes to the same worker (module
+# fixtures are built once), modules sharing a session fixture form one group (GROUPS: a module missing there
+# only builds the shared fixture once more, on the other worker), and the longest groups start first so that
+# neither worker is left with a long module at the end. Durations of a whole run (docs/development.md) set
+# this order; a module not listed runs after these, in file order. The grouping is this file's scheduler
+# (pytest_xdist_make_scheduler): xdist's own `--dist loadgroup` does not group under pytest 9 (it renames
+# `item._nodeid`, which pytest 9's `nodeid` no longer reads).
 LONGEST_FIRST = (
     "test_daily_loads", "test_contract_properties", "test_cross_engine", "test_faults_delivery", "test_pipeline",
-    "test_faults_money", "test_publish", "test_type_scenarios", "test_loads", "test_incremental",
+    "test_incremental", "test_publish", "test_faults_money", "test_type_scenarios", "test_loads",
     "test_airflow_dag", "export_and_report", "test_staging_bad_input", "test_faults_reading", "demo_build",
 )
-SHARED_GROUPS = {"test_export": "export_and_report", "test_report": "export_and_report"}
+GROUPS = {"test_export": "export_and_report", "test_report": "export_and_report",   # export_dataset fixture
+          "test_allocation_demo": "demo_build", "test_benchmark_anchor": "demo_build", "test_contract": "demo_build"}
+
+
+def group_of(nodeid: str) -> str:
+    """The group of a test id: its module's name, or the shared group the module belongs to."""
+    module = Path(nodeid.split("::", 1)[0]).stem
+    return GROUPS.get(module, module)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Test tiers (docs/development.md): a test is `fast` only when marked so (pure Python, or reading the
     shared `demo_build`); everything else is `slow`. Tests reading the shared build are also marked `dbt`.
-    Each test gets its module's xdist group (see LONGEST_FIRST) and the items are ordered longest group first,
-    a module's tests staying together and in their own order."""
-    reads_demo_build = {item.module.__name__ for item in items
-                        if "demo_build" in getattr(item, "fixturenames", ()) and getattr(item, "module", None)}
-    groups: dict[int, str] = {}
+    The items are ordered longest group first (LONGEST_FIRST), a module's tests staying together and in their
+    own order: the order the xdist scheduler hands groups out in (`--no-loadscope-reorder`)."""
     for item in items:
         if "demo_build" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.dbt)
         if item.get_closest_marker("fast") is None:
             item.add_marker(pytest.mark.slow)
-        module = item.module.__name__ if getattr(item, "module", None) else item.nodeid.split("::")[0]
-        group = "demo_build" if module in reads_demo_build else SHARED_GROUPS.get(module, module)
-        item.add_marker(pytest.mark.xdist_group(group))
-        groups[id(item)] = group
     rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[id(item)], len(rank)))  # stable: file order within a rank
+    items.sort(key=lambda item: rank.get(group_of(item.nodeid), len(rank)))  # stable: file order within a rank
 
 
 def pytest_configure(config: pytest.Config) -> None:
