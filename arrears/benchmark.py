@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from arrears import daily_loads
+from arrears import daily_loads, run_summary
 from arrears.contract import TABLE_NAMES
 from arrears.paths import ROOT, dbt_executable
 from arrears.sql import literal
@@ -204,6 +204,11 @@ def bench_daily_loads(result: ScaleResult, scale_dir: Path, raw: Path, file_form
         f"{day_consolidate.seconds:.1f} s, dbt build {day_dbt.seconds:.1f} s (dbt's own figures, summed over "
         f"threads: models {split['model']:.1f} s, data tests {split['test']:.1f} s, unit tests {split['unit_test']:.1f} s, "
         f"seeds {split['seed']:.1f} s; the rest is dbt's start, parse and compile)")
+    recomputed = run_summary.warehouse_facts(db)["recomputed"]
+    if recomputed:
+        result.notes.append(
+            f"{result.customers:,} customers, daily run: customers recomputed by the per-customer models (of "
+            f"{recomputed['customers']:,}): " + ", ".join(f"{m} {n:,}" for m, n in recomputed["models"].items()))
     result.ratios["loads_day_over_full"] = round(
         result.timings["loads_build_day"].seconds / result.timings["loads_build_full"].seconds, 3)
     result.ratios["loads_day_share_of_rows"] = round(day_rows / all_rows, 5)
