@@ -67,6 +67,8 @@
     from {{ fingerprints }} as current_run
     full outer join {{ stored }} as previous_run on current_run.customer_id = previous_run.customer_id
     where current_run.document_fingerprint is distinct from previous_run.document_fingerprint
+       -- every base amount changes with the base currency
+       or previous_run.base_currency is distinct from '{{ var("base_currency") }}'
     {%- if monthly %}
        or current_run.contact_fingerprint is distinct from previous_run.contact_fingerprint
        or current_run.customer_fingerprint is distinct from previous_run.customer_fingerprint
@@ -96,7 +98,8 @@
 {%- endmacro %}
 
 {#- Currencies whose daily rate differs, on a day on or before both as-of dates, from the rates stored at the
-    previous run (a rate corrected, added or removed); every currency when the base currency changed. -#}
+    previous run (a rate corrected, added or removed). A changed base currency restates everyone through the
+    stored fingerprints' `base_currency`. -#}
 {% macro changed_fx_currencies(stored, stored_fx) -%}
     select distinct coalesce(current_rates.currency, previous_rates.currency) as currency
     from (
@@ -115,9 +118,7 @@
        and current_rates.rate_day = previous_rates.rate_day
     cross join (select max(built_as_of) as previous_as_of from {{ stored }}) as previous_run
     where coalesce(current_rates.rate_day, previous_rates.rate_day) <= previous_run.previous_as_of
-      and (current_rates.rate_to_base is distinct from previous_rates.rate_to_base
-           or exists (select 1 from {{ stored_fx }} as previous_base
-                      where previous_base.base_currency <> '{{ var("base_currency") }}'))
+      and current_rates.rate_to_base is distinct from previous_rates.rate_to_base
 {%- endmacro %}
 
 {#- The latest month end on or before the date expression `day`. -#}
@@ -153,7 +154,8 @@
     {%- if target.type != 'spark' -%}
     create table {{ fingerprints_relation(model) }} as
     select fingerprints.customer_id, fingerprints.document_fingerprint, fingerprints.contact_fingerprint,
-           fingerprints.customer_fingerprint, as_of.as_of_date as built_as_of
+           fingerprints.customer_fingerprint, as_of.as_of_date as built_as_of,
+           '{{ var("base_currency") }}' as base_currency
     from {{ ref('int_customer_fingerprints') }} as fingerprints
     cross join {{ ref('int_as_of_date') }} as as_of
     {%- endif -%}
@@ -168,7 +170,7 @@
 {% macro store_fx_rates(model) -%}
     {%- if target.type != 'spark' -%}
     create table {{ stored_fx_relation(model) }} as
-    select rates.currency, rates.rate_day, rates.rate_to_base, '{{ var("base_currency") }}' as base_currency
+    select rates.currency, rates.rate_day, rates.rate_to_base
     from {{ ref('stg_fx_rates_daily') }} as rates
     cross join {{ ref('int_as_of_date') }} as as_of
     where rates.rate_day <= as_of.as_of_date

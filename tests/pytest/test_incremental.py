@@ -154,11 +154,11 @@ def test_a_new_days_fx_rate_restates_nobody_and_a_corrected_one_only_its_currenc
     payments = [{"payment_id": f"P-{c}", "customer_id": f"{c}1", "invoice_id": f"I-{c}", "payment_date": "2026-06-05",
                  "amount": "300.00", "currency": c} for c in ("EUR", "USD", "CNY")]
 
-    def run(name: str, as_of: str, fx: list[dict]) -> None:
+    def run(name: str, as_of: str, fx: list[dict], base: str = "CNY") -> None:
         raw = write_contract_folder(tmp_path / name, {"customers": customers, "invoices": invoices,
                                                       "payments": payments, "fx_rates": fx})
         run_dbt("build", db=tmp_path / "w.duckdb", raw_dir=raw, as_of=as_of, select="+mart_risk_features",
-                exclude=MODELS_ONLY)
+                exclude=MODELS_ONLY, extra_vars={"base_currency": base})
 
     def restated() -> dict[str, set[str]]:
         return {m: {r[0] for r in query(tmp_path / "w.duckdb", f"select customer_id from intermediate.{m}__restated")}
@@ -180,3 +180,6 @@ def test_a_new_days_fx_rate_restates_nobody_and_a_corrected_one_only_its_currenc
     for model in PER_CUSTOMER_MODELS:
         sql = f"select * from {'intermediate' if model.startswith('int_') else 'marts'}.{model} order by all"
         assert query(tmp_path / "w.duckdb", sql) == query(fresh, sql), model
+    # another base currency changes every base amount: everyone is restated
+    run("day2_corrected", "2026-06-21", _fx_rates("2026-06-21", {("EUR", "2026-05-20"): "7.90000000"}), base="HKD")
+    assert restated() == {m: {"EUR1", "USD1", "CNY1"} for m in PER_CUSTOMER_MODELS}
