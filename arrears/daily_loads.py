@@ -46,15 +46,19 @@ def _reader(path: Path, file_format: str) -> str:
     return f"read_csv({literal(str(path))}, header = true, all_varchar = true)"
 
 
+def _scaled(column: str, factor: str, scale: int, file_format: str) -> str:
+    """`column` times `factor`, rounded to `scale` decimals; as text in a CSV delivery (all columns are text)."""
+    value = f"round(cast({column} as decimal(18, {scale})) * {factor}, {scale})"
+    return f"cast({value} as varchar)" if file_format == "csv" else value
+
+
 def _versions(table: str, date_col: str, source: str, seed: int, correction_permille: int,
               void_permille: int, file_format: str, fx_correction_permille: int = 5) -> str:
     """Every version of every row of `table`, with the day of the load that delivers it (`load_day`)."""
     first = (f"select *, cast({date_col} as date) as load_day, "
              f"cast(cast({date_col} as date) as varchar) || 'T09:00:00' as updated_at from {source}")
     if table == "invoices":
-        corrected = "round(cast(amount as decimal(18, 2)) * 0.9, 2)"
-        if file_format == "csv":
-            corrected = f"cast({corrected} as varchar)"
+        corrected = _scaled("amount", "0.9", 2, file_format)
         pick, delay, change = (f"hash(invoice_id, {seed}) % 1000 < {correction_permille}",
                                f"1 + hash(invoice_id, {seed}, 'day') % 60",
                                f"replace ({corrected} as amount)")
@@ -63,9 +67,7 @@ def _versions(table: str, date_col: str, source: str, seed: int, correction_perm
                                f"1 + hash(payment_id, {seed}, 'day') % 30",
                                "replace ('void' as status)")
     elif table == "fx_rates":
-        corrected = "round(cast(rate_to_base as decimal(18, 8)) * 1.01, 8)"
-        if file_format == "csv":
-            corrected = f"cast({corrected} as varchar)"
+        corrected = _scaled("rate_to_base", "1.01", 8, file_format)
         pick, delay, change = (f"hash(currency, rate_date, {seed}) % 1000 < {fx_correction_permille}",
                                f"1 + hash(currency, rate_date, {seed}, 'day') % 30",
                                f"replace ({corrected} as rate_to_base)")

@@ -16,7 +16,7 @@
         restates everyone.
     Each model stores the fingerprints and the as-of date it was built from in its own table
     `intermediate.<model>__fingerprints`, and the daily rates up to that as-of date in `<model>__fx_rates`
-    (post-hooks drop_stored_fingerprints + store_fingerprints), so a model whose run failed restates again
+    (post-hooks drop_companion + store_fingerprints, store_fx_rates), so a model whose run failed restates again
     next time, whatever happened to the others. Without those tables (a warehouse built before they existed)
     every customer is restated. The customers an incremental run restates are written once, before the model
     is built, to `intermediate.<model>__restated` (pre-hooks), which the delete and the model's body read:
@@ -24,22 +24,12 @@
     full.
 -#}
 
-{% macro fingerprints_relation(model) -%}
+{#- A table a per-customer model keeps beside it in the intermediate schema: `<model>__<suffix>`
+    (fingerprints, fx_rates, restated) -#}
+{% macro companion_relation(model, suffix) -%}
     {%- set fingerprints = ref('int_customer_fingerprints') -%}
     {{ return(api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
-                                  identifier=model.identifier ~ '__fingerprints')) }}
-{%- endmacro %}
-
-{% macro stored_fx_relation(model) -%}
-    {%- set fingerprints = ref('int_customer_fingerprints') -%}
-    {{ return(api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
-                                  identifier=model.identifier ~ '__fx_rates')) }}
-{%- endmacro %}
-
-{% macro restated_relation(model) -%}
-    {%- set fingerprints = ref('int_customer_fingerprints') -%}
-    {{ return(api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
-                                  identifier=model.identifier ~ '__restated')) }}
+                                  identifier=model.identifier ~ '__' ~ suffix)) }}
 {%- endmacro %}
 
 {%- macro relation_exists(relation) -%}
@@ -49,8 +39,8 @@
 
 {% macro restated_customers(model, monthly=false, window_months=none) -%}
     {%- set fingerprints = ref('int_customer_fingerprints') -%}
-    {%- set stored = fingerprints_relation(model) -%}
-    {%- set stored_fx = stored_fx_relation(model) -%}
+    {%- set stored = companion_relation(model, 'fingerprints') -%}
+    {%- set stored_fx = companion_relation(model, 'fx_rates') -%}
     {%- if relation_exists(stored) and relation_exists(stored_fx) %}
     select documents.customer_id
     from (
@@ -144,15 +134,15 @@
 
 {#- post-hooks of a per-customer incremental model: keep the fingerprints, the as-of date and the daily FX rates
     (up to that date) this run was built from; one statement each (drop, create), as every engine takes them -#}
-{% macro drop_stored_fingerprints(model) -%}
+{% macro drop_companion(model, suffix) -%}
     {%- if target.type != 'spark' -%}
-    drop table if exists {{ fingerprints_relation(model) }}
+    drop table if exists {{ companion_relation(model, suffix) }}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro store_fingerprints(model) -%}
     {%- if target.type != 'spark' -%}
-    create table {{ fingerprints_relation(model) }} as
+    create table {{ companion_relation(model, 'fingerprints') }} as
     select fingerprints.customer_id, fingerprints.document_fingerprint, fingerprints.contact_fingerprint,
            fingerprints.customer_fingerprint, as_of.as_of_date as built_as_of,
            '{{ var("base_currency") }}' as base_currency
@@ -161,15 +151,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro drop_stored_fx_rates(model) -%}
-    {%- if target.type != 'spark' -%}
-    drop table if exists {{ stored_fx_relation(model) }}
-    {%- endif -%}
-{%- endmacro %}
-
 {% macro store_fx_rates(model) -%}
     {%- if target.type != 'spark' -%}
-    create table {{ stored_fx_relation(model) }} as
+    create table {{ companion_relation(model, 'fx_rates') }} as
     select rates.currency, rates.rate_day, rates.rate_to_base
     from {{ ref('stg_fx_rates_daily') }} as rates
     cross join {{ ref('int_as_of_date') }} as as_of
@@ -181,18 +165,18 @@
     `<model>__restated` (read by the delete and by the body, restated_cte); dropped on a full refresh -#}
 {% macro restated_pre_hooks(monthly=false, window_months=none) -%}
     {{ return([
-        "{% if target.type != 'spark' %}drop table if exists {{ restated_relation(this) }}{% endif %}",
-        "{% if is_incremental() %}create table {{ restated_relation(this) }} as select distinct customer_id "
+        "{{ drop_companion(this, 'restated') }}",
+        "{% if is_incremental() %}create table {{ companion_relation(this, 'restated') }} as select distinct customer_id "
         ~ "from ({{ restated_customers(this, " ~ (monthly | string | lower) ~ ", "
         ~ (window_months if window_months is not none else 'none') ~ ") }}) as changed{% endif %}",
         "{% if is_incremental() %}delete from {{ this }} where customer_id in "
-        ~ "(select customer_id from {{ restated_relation(this) }}){% endif %}",
+        ~ "(select customer_id from {{ companion_relation(this, 'restated') }}){% endif %}",
     ]) }}
 {%- endmacro %}
 
 {% macro restated_post_hooks() -%}
-    {{ return(["{{ drop_stored_fingerprints(this) }}", "{{ store_fingerprints(this) }}",
-               "{{ drop_stored_fx_rates(this) }}", "{{ store_fx_rates(this) }}"]) }}
+    {{ return(["{{ drop_companion(this, 'fingerprints') }}", "{{ store_fingerprints(this) }}",
+               "{{ drop_companion(this, 'fx_rates') }}", "{{ store_fx_rates(this) }}"]) }}
 {%- endmacro %}
 
 {#- The config of a per-customer incremental model: delete the restated customers (pre-hook), append their
@@ -218,6 +202,6 @@
     {%- if is_incremental() %}
 
 -- the customers this incremental run recomputes, found once by the pre-hooks (all of them on a full refresh)
-restated as (select customer_id from {{ restated_relation(this) }}),
+restated as (select customer_id from {{ companion_relation(this, 'restated') }}),
     {%- endif %}
 {%- endmacro %}

@@ -65,7 +65,7 @@ dates_to_build as (
 -- read only by incremental runs (a full refresh compiles it unused, hence the noqa)
 restated_customers as (  -- noqa: ST03
     {%- if is_incremental() %}
-    select customer_id from {{ restated_relation(this) }}
+    select customer_id from {{ companion_relation(this, 'restated') }}
     {%- else %}
     select cast(null as {{ dbt.type_string() }}) as customer_id {{ empty_relation_filter() }}
     {%- endif %}
