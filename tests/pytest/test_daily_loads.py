@@ -116,8 +116,8 @@ def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:
 
     month_end_passed = latest_month_end(daily["window"][-1]) != latest_month_end(daily["window"][-2])
     for path in ("marts/overdue/fct_customer_aging_history.sql", "intermediate/int_payment_allocation.sql",
-                 "intermediate/int_linked_payments.sql", "marts/risk/intermediate/int_customer_monthly.sql",
-                 "marts/risk/mart_risk_features.sql"):
+                 "intermediate/int_linked_payments.sql", "intermediate/int_invoice_settlement.sql",
+                 "marts/risk/intermediate/int_customer_monthly.sql", "marts/risk/mart_risk_features.sql"):
         model = Path(path).stem
         assert f"{model}__restated" in (compiled / path).read_text(), path
         # what the pre-hooks found to recompute: the day's customers and those whose documents or rates
@@ -141,7 +141,7 @@ def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:
         assert restated < stored / 10 and (restated > 0 or not delivered), (model, restated, stored)
     current = query(daily["daily"], "select count(*) from intermediate.int_customer_fingerprints")[0][0]
     for model in ("fct_customer_aging_history", "int_payment_allocation", "int_linked_payments",
-                  "int_customer_monthly", "mart_risk_features"):
+                  "int_invoice_settlement", "int_customer_monthly", "mart_risk_features"):
         stored = query(daily["daily"], f"select count(*), min(built_as_of), max(built_as_of) "
                                        f"from intermediate.{model}__fingerprints")[0]
         assert stored == (current, daily["window"][-1], daily["window"][-1]), (model, stored)

@@ -125,9 +125,58 @@ def test_removed_and_corrected_old_documents_are_restated(builds: tuple[Path, Pa
     assert query(again, sql) == query(fresh, sql)
 
 
+
+def test_a_daily_runs_data_tests_check_the_customers_it_recomputed(builds: tuple[Path, Path, dict],
+                                                                  tmp_path: Path) -> None:
+    """After an incremental run, the generic tests of a per-customer model read only the customers that run
+    recomputed (`<model>__restated`, macros/tests/scoped_tests.sql): a broken row of such a customer fails the
+    test; a broken row of a customer the run kept is not looked at, unless `full_tests` is set, and a full
+    refresh tests everything."""
+    import shutil
+
+    import duckdb
+
+    daily, _, _ = builds
+    raw = daily.parent / "raw"
+    # one day back from the second run: an incremental run that recomputes the customers with a document on
+    # 2026-10-31 and keeps the others
+    base = tmp_path / "base" / daily.name
+    base.parent.mkdir()
+    shutil.copyfile(daily, base)
+    as_of = "2026-10-30"
+    run_dbt("build", db=base, raw_dir=raw, as_of=as_of, select="+int_payment_allocation")
+    results = json.loads((base.parent / f"{base.stem}_dbt" / "target" / "run_results.json").read_text())
+    scoped = [r for r in results["results"] if r["unique_id"].startswith("test.arrears.unique_combination_int_pay")]
+    assert scoped and "int_payment_allocation__restated" in scoped[0]["compiled_code"]
+    restated = {r[0] for r in query(base, "select customer_id from intermediate.int_payment_allocation__restated")}
+    everyone = {r[0] for r in query(base, "select distinct customer_id from intermediate.int_payment_allocation")}
+    assert restated and everyone - restated, "the run recomputed some customers, not all"
+
+    def broken(customer: str) -> Path:
+        copy = tmp_path / customer / daily.name
+        copy.parent.mkdir()
+        shutil.copyfile(base, copy)
+        with duckdb.connect(str(copy)) as con:  # a duplicated allocation piece: the model's key broken
+            con.execute("insert into intermediate.int_payment_allocation select * from "
+                        f"intermediate.int_payment_allocation where customer_id = '{customer}' limit 1")
+        return copy
+
+    def key_test(db: Path, **extra_vars: object) -> int:
+        return run_dbt("test", db=db, raw_dir=raw, as_of=as_of, extra_vars=extra_vars, check=False,
+                       select="test_name:unique_combination,int_payment_allocation").returncode
+
+    kept = broken(sorted(everyone - restated)[0])
+    assert key_test(kept) == 0, "a customer the run did not recompute is not re-tested"
+    assert key_test(kept, full_tests=True) != 0, "full_tests checks every row"
+    assert key_test(broken(sorted(restated)[0])) != 0, "a recomputed customer's broken row fails the test"
+    with duckdb.connect(str(kept)) as con:  # as after a full refresh: no record of a restated set
+        con.execute("drop table intermediate.int_payment_allocation__restated")
+    assert key_test(kept) != 0, "without the record of an incremental run, every row is tested"
+
+
 MODELS_ONLY = ["resource_type:test", "resource_type:unit_test"]
-PER_CUSTOMER_MODELS = ("int_linked_payments", "int_payment_allocation", "fct_customer_aging_history",
-                       "int_customer_monthly", "mart_risk_features")
+PER_CUSTOMER_MODELS = ("int_linked_payments", "int_payment_allocation", "int_invoice_settlement",
+                       "fct_customer_aging_history", "int_customer_monthly", "mart_risk_features")
 
 
 def _fx_rates(last_day: str, corrected: dict[tuple[str, str], str] | None = None) -> list[dict]:
