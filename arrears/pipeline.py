@@ -63,6 +63,7 @@ class RunConfig:
     out: Path
     as_of: dt.date | None
     full_refresh: bool = False
+    full_tests: bool = False              # data tests on every row, not only the customers the run recomputed
     steps: tuple[str, ...] = STEPS
     threads: int | None = None
     run_date: dt.date | None = None       # the day the run stands in; None = today
@@ -72,12 +73,14 @@ class RunConfig:
     def effective_run_date(self) -> dt.date:
         return self.run_date or dt.date.today()
 
-    def dbt_vars(self) -> dict[str, str]:
+    def dbt_vars(self) -> dict[str, str | bool]:
         # risk_scores_dir on every dbt call (not only build_decisions): the same vars keep dbt's partial parsing
-        out: dict[str, str] = {"raw_dir": str(self.raw_dir), "raw_format": raw_format(self.raw_dir),
+        out: dict[str, str | bool] = {"raw_dir": str(self.raw_dir), "raw_format": raw_format(self.raw_dir),
                                "risk_scores_dir": str(risk_dir(self.db))}
         if self.as_of is not None:
             out["as_of_date"] = self.as_of.isoformat()
+        if self.full_tests:
+            out["full_tests"] = True
         # the run date is not a var but ARREARS_RUN_DATE in dbt_env(): a var that changes daily re-parses the
         # whole project every day (macros/dates.sql)
         return out
@@ -386,6 +389,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
                         help="comma-separated subset of: " + ", ".join(STEPS) + " (default: all, in this order)")
     parser.add_argument("--full-refresh", action="store_true",
                         help="rebuild incremental history from scratch instead of adding the new day")
+    parser.add_argument("--full-tests", action="store_true",
+                        help="an incremental run's data tests check every row, not only the customers it recomputed")
     parser.add_argument("--threads", type=int, default=None, help="dbt threads (default: profile, 2)")
     parser.add_argument("--accept-guard", action="append", default=[], metavar="GUARD[:TABLE]",
                         help="acknowledge a delivery guard for this run only (repeatable): "
@@ -403,7 +408,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
     if not raw_dir.is_dir():
         parser.error(f"--raw-dir {raw_dir} does not exist")
     return RunConfig(raw_dir=raw_dir, db=args.db.resolve(), out=args.out.resolve(), as_of=args.as_of,
-                     full_refresh=args.full_refresh, steps=steps, threads=args.threads, run_date=args.run_date,
+                     full_refresh=args.full_refresh, full_tests=args.full_tests, steps=steps, threads=args.threads, run_date=args.run_date,
                      accept_guards=tuple(args.accept_guard),
                      guard_settings=dataclasses.replace(guards.GuardSettings(), max_drop_share=args.max_row_drop))
 

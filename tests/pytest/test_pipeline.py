@@ -106,3 +106,20 @@ def test_run_ends_with_a_summary_of_dates_set_aside_rows_and_warnings(first_run)
         assert any(w["test"] == "warn_rows_set_aside" for w in summary["dbt_warnings"]), summary["dbt_warnings"]
     assert summary["delivery"]["findings"] == []
     assert "[summary] OK (exit 0)" in result.stdout and "rows set aside" in result.stdout
+
+
+def test_full_tests_flag_reaches_dbt_and_is_off_by_default(tmp_path: Path) -> None:
+    """`arrears-run --full-tests` passes var full_tests to every dbt call (data tests on every row after an
+    incremental run); without it the var is not passed, and the project's default (false) applies."""
+    from arrears.pipeline import dbt_command, parse_args
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    base = ["--raw-dir", str(raw), "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")]
+
+    def dbt_vars(cfg) -> dict:
+        cmd = dbt_command("build", cfg)
+        return json.loads(cmd[cmd.index("--vars") + 1])
+
+    assert "full_tests" not in dbt_vars(parse_args(base))
+    assert dbt_vars(parse_args([*base, "--full-tests"]))["full_tests"] is True
