@@ -72,8 +72,8 @@ def test_second_run_on_same_input_gives_identical_tables(first_run, tmp_path: Pa
     assert not changed, f"tables differ between two runs on the same input: {changed}"
     # and it recomputed nobody: the incremental models found no new, changed or re-rated customer
     summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
-    models = ("fct_customer_aging_history", "int_customer_monthly", "int_linked_payments", "int_payment_allocation",
-              "mart_risk_features")
+    models = ("fct_customer_aging_history", "int_customer_monthly", "int_invoice_settlement", "int_linked_payments",
+              "int_payment_allocation", "mart_risk_features")
     assert summary["recomputed"]["models"] == dict.fromkeys(models, 0), summary["recomputed"]
     assert summary["recomputed"]["customers"] > 0 and "customers recomputed" in again.stdout
 

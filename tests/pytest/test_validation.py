@@ -284,8 +284,9 @@ def test_broken_reconciliation_is_critical(db_copy: Path) -> None:
     """One invoice whose paid + outstanding no longer add up to its amount, and one customer whose
     outstanding no longer equals its invoices': caught per invoice, per customer and in the totals."""
     tamper(db_copy,
-           "update marts.fct_invoices set paid_amount = paid_amount + 10 "
-           "where invoice_id = (select min(invoice_id) from marts.fct_invoices)",
+           # fct_invoices is a view over int_invoice_settlement: the broken figure goes there
+           "update intermediate.int_invoice_settlement set paid_amount = paid_amount + 10 "
+           "where invoice_id = (select min(invoice_id) from intermediate.int_invoice_settlement)",
            "update marts.fct_customer_aging set outstanding_base = outstanding_base + 100 "
            "where customer_id = (select min(customer_id) from marts.fct_customer_aging where outstanding_base > 0)")
     result = validate("--db", db_copy, "--stage", "marts", "--no-docs",

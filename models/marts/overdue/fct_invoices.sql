@@ -12,11 +12,11 @@
 
 with
 
-as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
+as_of as (select as_of_date from {{ ref('int_as_of_date').include(database=false) }}),
 
-settlement as (select * from {{ ref('int_invoice_settlement') }}),
+settlement as (select * from {{ ref('int_invoice_settlement').include(database=false) }}),
 
-fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
+fx_daily as (select * from {{ ref('stg_fx_rates_daily').include(database=false) }}),
 
 revalued as (
     select
