@@ -164,6 +164,10 @@
 {#- pre-hooks of a per-customer incremental model: the customers this run restates, once, in
     `<model>__restated` (read by the delete and by the body, restated_cte); dropped on a full refresh -#}
 {% macro restated_pre_hooks(monthly=false, window_months=none) -%}
+    {#- the models the hooks read (restated_customers, store_fingerprints, store_fx_rates): called here, while the
+        model is parsed, these refs make them the model's parents, so no model lists them itself -#}
+    {%- for parent in ['stg_invoices', 'stg_payments', 'stg_fx_rates_daily', 'int_as_of_date',
+                       'int_customer_fingerprints'] %}{% do ref(parent) %}{% endfor -%}
     {{ return([
         "{{ drop_companion(this, 'restated') }}",
         "{% if is_incremental() %}create table {{ companion_relation(this, 'restated') }} as select distinct customer_id "
@@ -189,6 +193,7 @@
         'incremental_strategy': 'append',
         'pre_hook': restated_pre_hooks(monthly, window_months),
         'post_hook': post_hook + restated_post_hooks(),
+        'meta': {'restates_customers': true},
     }) }}
 {%- endmacro %}
 

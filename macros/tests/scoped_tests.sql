@@ -35,6 +35,14 @@
           or relation.identifier is none or relation.identifier.endswith('__restated') -%}
         {{ return(none) }}
     {%- endif -%}
+    {#- only a model that restates customers (meta.restates_customers, set with its restated pre-hooks) has the
+        table; the other tests ask nothing of the database -#}
+    {%- set restating = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+                        | selectattr('alias', 'equalto', relation.identifier)
+                        | selectattr('config.meta.restates_customers', 'defined') | list -%}
+    {%- if restating | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set schema = generate_schema_name('intermediate', none) -%}
     {%- set identifier = relation.identifier ~ '__restated' -%}
     {#- the catalog, not dbt's relation cache: the table was created by this run's pre-hook, after the cache

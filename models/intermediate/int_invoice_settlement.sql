@@ -9,9 +9,6 @@
     their allocation did not change. The result equals a full refresh.
 -#}
 {{ config(**per_customer_incremental()) }}
--- depends_on: {{ ref('int_customer_fingerprints') }}
--- depends_on: {{ ref('stg_fx_rates_daily') }}
--- depends_on: {{ ref('stg_payments') }}
 
 with
 

@@ -7,7 +7,6 @@
     other customer's rows stand. A full refresh computes everyone. The result equals a full refresh.
 -#}
 {{ config(**per_customer_incremental()) }}
--- depends_on: {{ ref('int_customer_fingerprints') }}
 
 with
 

@@ -17,9 +17,6 @@
     other customer's rows stand. A full refresh computes everyone. The result equals a full refresh.
 -#}
 {{ config(**per_customer_incremental()) }}
--- depends_on: {{ ref('int_customer_fingerprints') }}
--- depends_on: {{ ref('stg_fx_rates_daily') }}
--- depends_on: {{ ref('stg_payments') }}
 
 with
 

@@ -1,10 +1,6 @@
 /* grain: one row per customer per snapshot date (int_snapshot_dates) on which the customer had anything
    unpaid: outstanding, overdue and bucket amounts, DPD; grows with customers x snapshots, not x days */
 -- depends_on: {{ ref('aging_buckets') }}
--- depends_on: {{ ref('stg_invoices') }}
--- depends_on: {{ ref('stg_payments') }}
--- depends_on: {{ ref('int_as_of_date') }}
--- depends_on: {{ ref('int_customer_fingerprints') }}
 
 {#-
     Incremental rule (docs/decisions.md): a customer's history depends only on its own documents, so a run
@@ -20,6 +16,7 @@
     incremental_strategy = 'delete+insert',
     unique_key = ['customer_id', 'snapshot_date'],
     pre_hook = restated_pre_hooks(),
+    meta = {'restates_customers': true},
     post_hook = [
         "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}"
     ] + restated_post_hooks(),

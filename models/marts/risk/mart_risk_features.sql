@@ -3,10 +3,6 @@
    var risk_label_dpd+ DPD at a month end within the next var risk_label_months months (null while that window
    is not complete, or when the customer is already there) */
 
--- depends_on: {{ ref('stg_invoices') }}
--- depends_on: {{ ref('stg_payments') }}
--- depends_on: {{ ref('int_customer_fingerprints') }}
--- depends_on: {{ ref('stg_fx_rates_daily') }}
 
 {#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
     changed, and everyone when a month end passes (labels of earlier observation dates may complete); the

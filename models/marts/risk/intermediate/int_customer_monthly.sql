@@ -1,10 +1,6 @@
 /* grain: one row per customer per month end, from the month of the customer's first invoice to the last month
    end on or before the as-of date: what was billed and paid in the month, contacts by outcome, and the
    balance and DPD at the month end (zero when nothing was unpaid) */
--- depends_on: {{ ref('stg_invoices') }}
--- depends_on: {{ ref('int_as_of_date') }}
--- depends_on: {{ ref('int_customer_fingerprints') }}
--- depends_on: {{ ref('stg_fx_rates_daily') }}
 
 {#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
     changed, and everyone when a month end passes; the other customers' rows stay. -#}
