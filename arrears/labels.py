@@ -25,6 +25,7 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "next_action_channel": {"call": "电话", "sms": "短信", "visit": "上门", "letter": "信函", "legal": "法律",
                             "email": "电子邮件"},
     "credit_action": {"freeze": "冻结额度", "reduce": "降低额度", "review": "复核额度", "none": "无"},
+    "variant": {"champion": "冠军", "challenger": "挑战者"},
 }
 
 OVERDUE_TYPE_ORDER = ("temporary", "chronic", "stubborn")

@@ -68,6 +68,7 @@ class RunConfig:
     threads: int | None = None
     run_date: dt.date | None = None       # the day the run stands in; None = today
     accept_guards: tuple[str, ...] = ()   # delivery guards acknowledged for this run (guard or guard:table)
+    replay_month_ends: int = 0            # issue the strategy lists of up to this many past month ends first
     guard_settings: guards.GuardSettings = guards.GuardSettings()
 
     def effective_run_date(self) -> dt.date:
@@ -256,6 +257,8 @@ def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
             continue
         if step == "build":
             publish.prepare_build(layout, full_refresh=cfg.full_refresh)
+            if cfg.replay_month_ends:
+                replay_month_ends(build_cfg, env)
         if step in {"export", "report"} and as_of is None:
             as_of = built_as_of(layout.build_db if step == "export" else cfg.db)
         if step == "publish":
@@ -299,6 +302,65 @@ def _run_steps(cfg: RunConfig, layout: publish.Layout) -> dt.date:
     if as_of is None and "build" in cfg.steps:
         as_of = built_as_of(layout.build_db)
     return as_of  # type: ignore[return-value]
+
+
+# the run logs a replayed month end writes (each with every model upstream of it)
+REPLAYED_LOGS = ("+fct_strategy_assignments", "+fct_overdue_type_snapshots")
+
+
+def month_ends_before(as_of: dt.date, count: int) -> list[dt.date]:
+    """The last `count` month ends strictly before `as_of`, oldest first."""
+    ends: list[dt.date] = []
+    day = as_of.replace(day=1) - dt.timedelta(days=1)
+    while len(ends) < count:
+        ends.append(day)
+        day = day.replace(day=1) - dt.timedelta(days=1)
+    return ends[::-1]
+
+
+def logged_assignment_dates(db: Path) -> set[dt.date]:
+    """The as-of dates fct_strategy_assignments already holds (none in a new warehouse)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
+                             "and table_name = 'fct_strategy_assignments'").fetchone()[0]
+        if not exists:
+            return set()
+        return {r[0] for r in con.execute("select distinct as_of_date from marts.fct_strategy_assignments").fetchall()}
+
+
+def replay_month_ends(cfg: RunConfig, env: dict[str, str]) -> list[dt.date]:
+    """Issue the strategy lists of the last `cfg.replay_month_ends` month ends before the as-of date that the
+    log (fct_strategy_assignments) does not hold yet, each by a `dbt build` (no tests) of the models the run
+    logs need at that as-of date (the lists, and the overdue types of fct_overdue_type_snapshots), oldest first; the build that follows brings every model back to the as-of date. A warehouse
+    thus measures its strategies (mart_strategy_effectiveness) from its first run: each replay is what the
+    product would have issued that day from the data it had then, less corrections delivered since. Returns
+    the month ends replayed."""
+    # models and seeds only (`build` less tests: `run` would skip the seeds a new warehouse lacks); the build
+    # that follows tests everything
+    untested = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+    if cfg.as_of is None:  # the as-of date the build will use: the staging models and int_as_of_date first
+        _run_dbt_step("replay", dbt_command("build", dataclasses.replace(cfg, full_refresh=False),
+                                            "--select", "+int_as_of_date", *untested), env)
+    as_of = cfg.as_of or built_as_of(cfg.db)
+    done = logged_assignment_dates(cfg.db)
+    todo = [d for d in month_ends_before(as_of, cfg.replay_month_ends) if d not in done]
+    for day in todo:
+        replay_cfg = dataclasses.replace(cfg, as_of=day, full_refresh=False)
+        _run_dbt_step(f"replay {day.isoformat()}",
+                      dbt_command("build", replay_cfg, "--select", *REPLAYED_LOGS,
+                                  "--exclude", RISK_DECISIONS, *untested), env)
+    return todo
+
+
+def _run_dbt_step(label: str, cmd: list[str], env: dict[str, str]) -> None:
+    print(f"[pipeline] {label}: dbt {cmd[1]}", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(cmd, env=env, cwd=ROOT)
+    if result.returncode != 0:
+        raise PipelineError(f"step '{label}' failed (exit {result.returncode}); later steps were not run")
+    print(f"[pipeline] {label}: ok in {time.monotonic() - started:.1f}s", flush=True)
 
 
 def _try_built_as_of(db: Path) -> dt.date | None:
@@ -392,6 +454,10 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
     parser.add_argument("--full-tests", action="store_true",
                         help="an incremental run's data tests check every row, not only the customers it recomputed")
     parser.add_argument("--threads", type=int, default=None, help="dbt threads (default: profile, 2)")
+    parser.add_argument("--replay-month-ends", type=int, default=0, metavar="N",
+                        help="before the build, issue the strategy lists of the last N month ends that the "
+                        "assignment log does not hold yet (so what-works figures start from the first run); "
+                        "default 0")
     parser.add_argument("--accept-guard", action="append", default=[], metavar="GUARD[:TABLE]",
                         help="acknowledge a delivery guard for this run only (repeatable): "
                         + ", ".join(guards.GUARDS) + ", e.g. --accept-guard row_drop:payments; it is listed in "
@@ -408,8 +474,9 @@ def parse_args(argv: Sequence[str] | None = None) -> RunConfig:
     if not raw_dir.is_dir():
         parser.error(f"--raw-dir {raw_dir} does not exist")
     return RunConfig(raw_dir=raw_dir, db=args.db.resolve(), out=args.out.resolve(), as_of=args.as_of,
-                     full_refresh=args.full_refresh, full_tests=args.full_tests, steps=steps, threads=args.threads, run_date=args.run_date,
-                     accept_guards=tuple(args.accept_guard),
+                     full_refresh=args.full_refresh, full_tests=args.full_tests, steps=steps, threads=args.threads,
+                     run_date=args.run_date, accept_guards=tuple(args.accept_guard),
+                     replay_month_ends=max(0, args.replay_month_ends),
                      guard_settings=dataclasses.replace(guards.GuardSettings(), max_drop_share=args.max_row_drop))
 
 

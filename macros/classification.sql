@@ -51,3 +51,10 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+{#- The day a promise to pay (a contact row `actions_alias`) must be kept by: its promised date plus var
+    promise_grace_days, or var promise_keep_days after the call when it names no date. -#}
+{% macro promise_keep_by_date(actions_alias) -%}
+    cast(coalesce({{ dbt.dateadd('day', var('promise_grace_days'), actions_alias ~ '.promised_date') }},
+                  {{ dbt.dateadd('day', var('promise_keep_days'), actions_alias ~ '.action_date') }}) as date)
+{%- endmacro %}

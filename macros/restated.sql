@@ -210,3 +210,16 @@
 restated as (select customer_id from {{ companion_relation(this, 'restated') }}),
     {%- endif %}
 {%- endmacro %}
+
+{#- The config of a run log (fct_overdue_type_snapshots, fct_strategy_assignments): what each run judged on its
+    as-of date, appended per run, that day's rows replaced by a second run on the same date, and never rebuilt
+    from scratch (a build cannot know what earlier runs said). -#}
+{% macro run_log_config() -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite' if target.type == 'spark' else 'delete+insert',
+        'unique_key': ['as_of_date'],
+        'partition_by': (['as_of_date'] if target.type == 'spark' else none),
+        'full_refresh': false,
+    }) }}
+{%- endmacro %}

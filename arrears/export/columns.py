@@ -44,6 +44,8 @@ LIST_COLUMNS: tuple[Column, ...] = (
     Column("next_action_due_date", "Next action due", "行动截止日期", "date"),
     Column("credit_action", "Credit action", "额度措施"),
     Column("priority_score", "Priority score", "优先级得分", "score"),
+    Column("test_id", "Strategy test", "策略测试"),
+    Column("variant", "Test arm", "测试组别"),
 )
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (

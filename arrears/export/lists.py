@@ -130,6 +130,10 @@ def list_record(row: dict[str, Any], lang: str, mask_pii: bool) -> dict[str, Any
         "next_action_due_date": row["next_action_due_date"],
         "credit_action": value_label("credit_action", row["credit_action"], lang),
         "priority_score": None if row["priority_score"] is None else round(float(row["priority_score"]), 2),
+        # the champion/challenger arm the team must follow (the challenger's actions differ); absent in a
+        # warehouse built before the tests existed
+        "test_id": row.get("test_id"),
+        "variant": value_label("variant", row.get("variant") or "champion", lang),
     }
     if mask_pii:
         for col in LIST_COLUMNS:

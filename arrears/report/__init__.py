@@ -19,8 +19,8 @@ Exit codes (`arrears-report`): 0 done; 1 unexpected error; 2 bad arguments or th
 or cannot be opened; 4 the marts are missing (the pipeline has not run); 5 the marts hold no data;
 6 the output file cannot be written.
 """
-from .charts import CHART_COLORS
+from .charts import CHART_COLORS, WORKS_CHART_COLORS
 from .data import ReportData, ReportError, read_report_data
 from .page import main, render_html, write_report
 
-__all__ = ["CHART_COLORS", "ReportData", "ReportError", "main", "read_report_data", "render_html", "write_report"]
+__all__ = ["CHART_COLORS", "WORKS_CHART_COLORS", "ReportData", "ReportError", "main", "read_report_data", "render_html", "write_report"]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from ..labels import OVERDUE_TYPE_LABELS as TYPE_LABELS
 from ..labels import OVERDUE_TYPE_ORDER as TYPE_ORDER
+from ..labels import value_label
 from .data import ReportData
 from .text import fmt_axis, fmt_short, t
 
@@ -21,6 +22,10 @@ TREND_LINE_COLOR = "#212529"
 HEATMAP_STEPS = (0.0, 0.02, 0.05, 0.10, 0.20, 0.40, 0.60, 0.80, 1.0001)
 HEATMAP_COLORS = ("#f1f7fd", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c")
 HEATMAP_EMPTY = "#f8f9fa"
+WORKS_COLOR = "#0b7285"
+WORKS_INTERVAL_COLOR = "#495057"
+# the what-works chart has data only once assignments have been observed 30 days (not in a first run)
+WORKS_CHART_COLORS: dict[str, tuple[str, ...]] = {"works": (WORKS_COLOR,)}
 CHART_COLORS: dict[str, tuple[str, ...]] = {
     "aging": (AGING_COLOR,),
     "types": (TYPE_COUNT_COLOR, TYPE_AMOUNT_COLOR),
@@ -213,8 +218,67 @@ def chart_trend(data: ReportData, lang: str) -> str:
     return _svg(fig, "trend")
 
 
+def works_label(row: dict, lang: str) -> str:
+    """`Type · strategy (arm)` for a what-works row."""
+    segment = t("watch", lang) if row["segment"] == "watch" else TYPE_LABELS.get(row["segment"], {}).get(
+        lang, row["segment"])
+    name = (row.get("strategy_name_zh") if lang == "zh" else row.get("strategy_name_en")) or row["strategy_code"]
+    arm = "" if row["variant"] == "champion" else f" ({value_label('variant', row['variant'], lang)})"
+    return f"{segment} · {name}{arm}"
+
+
+def chart_works(data: ReportData, lang: str) -> str:
+    plt = _pyplot()
+    rows = [r for r in data.works if r.get("cure_30_interval") is not None]
+    if not rows:
+        return _no_data_svg("works", lang)
+    labels = [works_label(r, lang) for r in rows]
+    rates = [r["cure_30_rate"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7.0, 0.32 * len(rows) + 0.9))
+    ax.barh(labels, rates, color=WORKS_COLOR, height=0.6)
+    for i, r in enumerate(rows):
+        low, high = r["cure_30_interval"]
+        ax.plot([low, high], [i, i], color=WORKS_INTERVAL_COLOR, linewidth=1.4)
+        ax.annotate(f"{r['cure_30_rate'] * 100:.0f}% (n={int(r['cure_30_observed']):,})", (high, i), va="center",
+                    ha="left", xytext=(4, 0), textcoords="offset points", fontsize=7.5)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.25)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v * 100:.0f}%")
+    ax.tick_params(axis="y", labelsize=7.5)
+    ax.set_title(t("works_chart_title", lang), fontsize=9, loc="left", color="#343a40")
+    ax.grid(axis="x", color="#e9ecef", linewidth=0.8)
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    return _svg(fig, "works")
+
+
+BACKTEST_COLORS = ("#1864ab", "#c92a2a", "#5c940d", "#e67700", "#862e9c")
+
+
+def chart_backtest(data: ReportData, lang: str) -> str:
+    """Customers on the overdue list at each replayed month end, one line per setting."""
+    plt = _pyplot()
+    if not data.backtest_monthly:
+        return _no_data_svg("backtest", lang)
+    settings = [r["setting"] for r in data.backtest]
+    fig, ax = plt.subplots(figsize=(7.0, 2.8))
+    for i, setting in enumerate(settings):
+        rows = sorted((m for m in data.backtest_monthly if m["setting"] == setting), key=lambda m: m["month_end"])
+        ax.plot([m["month_end"] for m in rows], [m["overdue_customers"] for m in rows], linewidth=2, marker="o",
+                markersize=3, color=BACKTEST_COLORS[i % len(BACKTEST_COLORS)], label=setting)
+    ax.set_title(t("backtest_chart_title", lang), fontsize=9, loc="left", color="#343a40")
+    ax.legend(fontsize=7.5, frameon=False)
+    ax.grid(color="#e9ecef", linewidth=0.8)
+    ax.set_axisbelow(True)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return _svg(fig, "backtest")
+
+
 CHARTS: dict[str, Callable[[ReportData, str], str]] = {
     "aging": chart_aging, "types": chart_types, "roll_rates": chart_roll_rates, "trend": chart_trend,
+    "works": chart_works, "backtest": chart_backtest,
 }
 
 

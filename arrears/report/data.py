@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,11 @@ class ReportData:
     overdue_total: int
     watch: list[dict[str, Any]]
     watch_total: int
+    works: list[dict[str, Any]] = field(default_factory=list)            # per strategy x arm x segment, all months
+    strategy_tests: list[dict[str, Any]] = field(default_factory=list)   # mart_strategy_tests
+    works_runs: int = 0                                                  # as-of dates in the assignment log
+    backtest: list[dict[str, Any]] = field(default_factory=list)         # arrears-backtest summary, one per setting
+    backtest_monthly: list[dict[str, Any]] = field(default_factory=list)  # its monthly figures
 
 
 def _dicts(con, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -74,7 +79,20 @@ def read_buckets(con) -> list[Bucket]:
     return [b for b in buckets if f"bucket_{b.code}_base" in aging_cols]
 
 
-def read_report_data(db: Path) -> ReportData:
+def read_backtest(folder: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The summary and monthly figures an `arrears-backtest --out <folder>` run wrote."""
+    import pyarrow.parquet as pq
+
+    from ..backtest import MONTHLY_FILE, SUMMARY_FILE
+
+    missing = [name for name in (SUMMARY_FILE, MONTHLY_FILE) if not (folder / name).is_file()]
+    if missing:
+        raise ReportError(f"--backtest {folder} holds no {', '.join(missing)}: run arrears-backtest --out {folder}",
+                          EXIT_NO_DATA)
+    return pq.read_table(folder / SUMMARY_FILE).to_pylist(), pq.read_table(folder / MONTHLY_FILE).to_pylist()
+
+
+def read_report_data(db: Path, backtest: Path | None = None) -> ReportData:
     db = db.resolve()
     with open_readonly(db) as con:
         require_relations(con, db, "marts", REQUIRED_MARTS)
@@ -121,6 +139,9 @@ def read_report_data(db: Path) -> ReportData:
         watch = _dicts(con, f"select * from marts.mart_watchlist order by priority_rank limit {TOP_ROWS}")
         watch_total = con.execute("select count(*) from marts.mart_watchlist").fetchone()[0]
 
+        works, strategy_tests, works_runs = read_works(con)
+    backtest_summary, backtest_monthly = read_backtest(backtest.resolve()) if backtest else ([], [])
+
     kpis = {
         "outstanding_base": kpi_row.get("outstanding_base"),
         "overdue_base": kpi_row.get("overdue_base"),
@@ -132,4 +153,47 @@ def read_report_data(db: Path) -> ReportData:
     }
     return ReportData(db=db, as_of=as_of, buckets=buckets, kpis=kpis, aging=aging, types=types,
                       roll_month=roll_month, roll=roll, trend=trend, teams=teams, top=top, overdue_total=overdue_total,
-                      watch=watch, watch_total=watch_total)
+                      watch=watch, watch_total=watch_total, works=works, strategy_tests=strategy_tests,
+                      works_runs=works_runs, backtest=backtest_summary, backtest_monthly=backtest_monthly)
+
+
+WORKS_MARTS = ("mart_strategy_effectiveness", "mart_strategy_tests", "fct_strategy_assignments")
+
+
+def read_works(con) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """What works, for the report: the effectiveness mart summed over months per strategy x arm x segment
+    (counts add up; the rates and their Wilson intervals are recomputed from the sums, arrears.experiments),
+    the champion/challenger results, and how many runs the assignment log holds. Empty in a warehouse built
+    before these marts existed."""
+    from ..experiments import wilson_interval
+
+    if not all(relation_exists(con, "marts", m) for m in WORKS_MARTS):
+        return [], [], 0
+    runs = con.execute("select count(distinct as_of_date) from marts.fct_strategy_assignments").fetchone()[0]
+    names = ("left join reference.strategy_catalog as c using (strategy_code)"
+             if relation_exists(con, "reference", "strategy_catalog") else "")
+    name_cols = ("max(c.strategy_name_en) as strategy_name_en, max(c.strategy_name_zh) as strategy_name_zh"
+                 if names else "null as strategy_name_en, null as strategy_name_zh")
+    works = _dicts(con, f"""
+        select e.strategy_code, e.variant, e.segment, {name_cols},
+               sum(e.assignments) as assignments,
+               sum(e.cure_30_observed) as cure_30_observed, sum(e.cured_30) as cured_30,
+               sum(e.cure_90_observed) as cure_90_observed, sum(e.cured_90) as cured_90,
+               sum(e.roll_forward_observed) as roll_forward_observed, sum(e.rolled_forward) as rolled_forward,
+               sum(e.promises_due) as promises_due, sum(e.promises_kept) as promises_kept,
+               sum(e.recovered_30_observed) as recovered_30_observed, sum(e.recovered_30_base) as recovered_30_base
+        from marts.mart_strategy_effectiveness as e {names}
+        group by e.strategy_code, e.variant, e.segment
+        order by e.segment, e.strategy_code, e.variant""")
+    for row in works:
+        for rate, (hits, trials) in {"cure_30": ("cured_30", "cure_30_observed"),
+                                     "cure_90": ("cured_90", "cure_90_observed"),
+                                     "roll_forward": ("rolled_forward", "roll_forward_observed"),
+                                     "promise_kept": ("promises_kept", "promises_due")}.items():
+            n, k = int(row[trials] or 0), int(row[hits] or 0)
+            row[f"{rate}_rate"] = k / n if n else None
+            row[f"{rate}_interval"] = wilson_interval(k, n)
+        observed = int(row["recovered_30_observed"] or 0)
+        row["mean_recovered_30_base"] = (Decimal(row["recovered_30_base"]) / observed) if observed else None
+    tests = _dicts(con, "select * from marts.mart_strategy_tests order by test_id, outcome")
+    return works, tests, int(runs)

@@ -14,9 +14,24 @@ from ..atomic import write_text
 from ..errors import EXIT_OK, ArrearsError
 from ..labels import OVERDUE_TYPE_LABELS as TYPE_LABELS
 from ..labels import team_label, value_label
-from .charts import draw_charts
+from .charts import draw_charts, works_label
 from .data import EXIT_UNWRITABLE, TOP_ROWS, ReportData, ReportError, read_report_data
-from .text import TEAM_COLUMNS, TOP_COLUMNS, WATCH_COLUMNS, fmt_amount, fmt_pct, fmt_short, t
+from .text import (
+    BACKTEST_COLUMNS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    TEAM_COLUMNS,
+    TEST_COLUMNS,
+    TOP_COLUMNS,
+    WATCH_COLUMNS,
+    WORKS_COLUMNS,
+    fmt_amount,
+    fmt_pct,
+    fmt_short,
+    t,
+)
+
+WORKS_MIN_CELL = 30  # var strategy_min_cell's default: below it a row is marked as a small sample
 
 CSS = """
 :root { color-scheme: light; }
@@ -100,6 +115,77 @@ def _watch_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
             for r in data.watch]
 
 
+def _rate_text(rate: float | None, interval: tuple[float, float] | None, n: int, lang: str) -> str:
+    """`31.2% (25.1-38.0%) n=120`, or `not yet observed`."""
+    if rate is None or interval is None:
+        return t("not_observed", lang)
+    return f"{fmt_pct(rate)} ({interval[0] * 100:.1f}–{interval[1] * 100:.1f}%) n={n:,}"
+
+
+def _works_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
+    out = []
+    for r in data.works:
+        label = works_label(r, lang).split(" · ", 1)
+        out.append(dict(
+            r, segment=label[0], strategy_name=label[1].split(" (")[0],
+            variant=value_label("variant", r["variant"], lang),
+            cure_30=_rate_text(r["cure_30_rate"], r["cure_30_interval"], int(r["cure_30_observed"] or 0), lang),
+            cure_90=_rate_text(r["cure_90_rate"], r["cure_90_interval"], int(r["cure_90_observed"] or 0), lang),
+            roll_forward=_rate_text(r["roll_forward_rate"], r["roll_forward_interval"],
+                                    int(r["roll_forward_observed"] or 0), lang),
+            promise_kept=_rate_text(r["promise_kept_rate"], r["promise_kept_interval"], int(r["promises_due"] or 0),
+                                    lang),
+            flag=t("small_cell", lang) if int(r["cure_30_observed"] or 0) < WORKS_MIN_CELL else "",
+        ))
+    return out
+
+
+def _test_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
+    def arm(rate: Any, n: Any) -> str:
+        return "" if rate is None else f"{fmt_pct(rate)} (n={int(n):,})"
+
+    out = []
+    for r in data.strategy_tests:
+        difference = "" if r["difference"] is None else (
+            f"{r['difference'] * 100:+.1f} pp [{r['difference_low'] * 100:+.1f}, {r['difference_high'] * 100:+.1f}]")
+        out.append(dict(
+            r, outcome=OUTCOME_LABELS.get(r["outcome"], {}).get(lang, r["outcome"]),
+            champion=arm(r["champion_rate"], r["champion_n"]), challenger=arm(r["challenger_rate"], r["challenger_n"]),
+            difference=difference, p_value="" if r["p_value"] is None else f"{r['p_value']:.3f}",
+            status=STATUS_LABELS.get(r["status"], {}).get(lang, r["status"])))
+    return out
+
+
+def _backtest_rows(data: ReportData) -> list[dict[str, Any]]:
+    def share(part: Any, whole: Any, rate: Any) -> str:
+        return "" if rate is None else f"{part:,}/{whole:,} ({rate * 100:.1f}%)"
+
+    return [dict(r, setting=f"{r['setting']} {r.get('vars') or '{}'}",
+                 mean_overdue_customers=f"{r['mean_overdue_customers']:,.1f}",
+                 mean_watch_customers=f"{r['mean_watch_customers']:,.1f}",
+                 flagged_before_90=share(r["flagged_before_90"], r["spells_reaching_90"], r["flagged_before_90_share"]),
+                 median_lead_days="" if r["median_lead_days"] is None else f"{r['median_lead_days']:g}",
+                 false_alarms=share(r["false_alarms"], r["overdue_listings_judged"], r["false_alarm_rate"]))
+            for r in data.backtest]
+
+
+def _works_cards(data: ReportData, charts: dict[str, str], lang: str, card) -> list[str]:
+    """The "What works" section: the chart and table of cure rates, and the champion/challenger tests."""
+    note = t("works_note", lang, runs=data.works_runs, min_cell=WORKS_MIN_CELL)
+    if not data.works:
+        body = f'<p class="note">{html.escape(t("no_works", lang))}</p>'
+    else:
+        body = charts["works"] + _table(WORKS_COLUMNS, _works_rows(data, lang), lang)
+    cards = [card(t("works_title", lang), note, body, wide=True, section="what-works"),
+             card(t("tests_title", lang), t("tests_note", lang), _table(TEST_COLUMNS, _test_rows(data, lang), lang),
+                  wide=True, section="strategy-tests")]
+    if data.backtest:
+        cards.append(card(t("backtest_title", lang), t("backtest_note", lang),
+                          charts["backtest"] + _table(BACKTEST_COLUMNS, _backtest_rows(data), lang),
+                          wide=True, section="backtest"))
+    return cards
+
+
 def render_html(data: ReportData, lang: str = "en", generated_at: dt.datetime | None = None) -> str:
     generated_at = generated_at or dt.datetime.now(dt.UTC)
     charts = draw_charts(data, lang)
@@ -154,6 +240,7 @@ def render_html(data: ReportData, lang: str = "en", generated_at: dt.datetime | 
              _table(TOP_COLUMNS, _top_rows(data, lang), lang), wide=True, section="top"),
         card(t("watch_title", lang), t("watch_note", lang, n=min(TOP_ROWS, data.watch_total), total=data.watch_total),
              _table(WATCH_COLUMNS, _watch_rows(data, lang), lang), wide=True, section="watch"),
+        *_works_cards(data, charts, lang, card),
         "</div>",
         "</main>",
         f"<footer>{esc(t('footer', lang, version=arrears.__version__))}</footer>",
@@ -163,9 +250,10 @@ def render_html(data: ReportData, lang: str = "en", generated_at: dt.datetime | 
     return "\n".join(parts) + "\n"
 
 
-def write_report(db: Path, out: Path, lang: str = "en") -> Path:
-    """Read the marts, render the report and write it atomically to `out`; returns the path."""
-    data = read_report_data(db)
+def write_report(db: Path, out: Path, lang: str = "en", backtest: Path | None = None) -> Path:
+    """Read the marts (and an arrears-backtest output folder), render the report and write it atomically to
+    `out`; returns the path."""
+    data = read_report_data(db, backtest)
     text = render_html(data, lang)
     out = out.resolve()
     try:
@@ -178,7 +266,9 @@ def write_report(db: Path, out: Path, lang: str = "en") -> Path:
 EPILOG = """\
 The report shows: headline figures; past-due amount by aging bucket; customers and amount at stake by overdue
 type (and the watch list); the roll-rate heatmap of the latest month; the past-due amount and overdue rate
-over months; the top-priority overdue customers; the watch list. One HTML file, no network access needed.
+over months; the top-priority overdue customers; the watch list; what works (cure rates by strategy and type
+with intervals, champion/challenger tests) and, with --backtest, the policy backtest. One HTML file, no network
+access needed.
 
 exit codes:
   0  done
@@ -203,10 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="DuckDB file built by the pipeline (env ARREARS_DB); default: %(default)s")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.html", help="the HTML file to write")
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the report (default: en)")
+    parser.add_argument("--backtest", type=Path, default=None, metavar="FOLDER",
+                        help="an arrears-backtest --out folder: adds the policy backtest to the report")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
     try:
-        path = write_report(args.db, args.out, args.lang)
+        path = write_report(args.db, args.out, args.lang, args.backtest)
     except ArrearsError as exc:
         print(f"[report] ERROR: {exc}", file=sys.stderr)
         return exc.exit_code

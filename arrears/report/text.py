@@ -48,6 +48,36 @@ TEXT: dict[str, dict[str, str]] = {
     "watch_note": {"en": "The first {n} of {total} customers on the watch list by priority rank.",
                    "zh": "按优先级排名的前 {n} 位（观察名单共 {total} 位）。"},
     "none": {"en": "Nobody today.", "zh": "今日无。"},
+    "works_title": {"en": "What works: cure rates by strategy and type", "zh": "策略成效：按策略与类型的治愈率"},
+    "works_note": {"en": "Every assignment the lists made over {runs} runs (fct_strategy_assignments), and what "
+                         "followed: cured = days past due back to 0 within 30 / 90 days of the assignment, for "
+                         "assignments made while past due and observed that long; 95% Wilson intervals in "
+                         "brackets; cells under {min_cell} observed assignments are marked and not to be acted on.",
+                   "zh": "名单在 {runs} 次运行中做出的全部分配（fct_strategy_assignments）及其结果：治愈 = 分配后 30 / 90 "
+                         "天内逾期天数归零（仅统计分配时已逾期且观察期足够的分配）；括号内为 95% Wilson 区间；"
+                         "观察样本少于 {min_cell} 的单元格已标注，不宜据此决策。"},
+    "works_chart_title": {"en": "Cured within 30 days (bar) and its 95% interval (line)",
+                          "zh": "30 天内治愈率（柱）及其 95% 区间（线）"},
+    "tests_title": {"en": "Champion/challenger tests", "zh": "冠军/挑战者测试"},
+    "tests_note": {"en": "Each running test (seeds/strategy_tests.csv): the arms' rates, the difference challenger - "
+                         "champion with its 95% interval and p-value, and the sample per arm needed to detect it. "
+                         "A winner is called only when both arms have that sample.",
+                   "zh": "每个测试（seeds/strategy_tests.csv）：两组的比率、挑战者减冠军的差异及其 95% 区间和 p 值、"
+                         "检测该差异所需的每组样本量。只有两组都达到所需样本量时才判定胜者。"},
+    "backtest_title": {"en": "Policy backtest", "zh": "策略回测"},
+    "backtest_note": {"en": "The lists replayed at each month end under each setting (arrears-backtest): customers "
+                            "and amount on the overdue list per month, spells reaching 90 days past due flagged "
+                            "before they did and the median lead, and false alarms (listed, cured within 30 days "
+                            "with no contact).",
+                      "zh": "在每个设定下重放各月末的名单（arrears-backtest）：每月逾期名单的客户数与金额、在逾期达到 90 天前"
+                            "被标记的比例及中位提前天数、误报（列入名单后 30 天内未经联系即自行结清）。"},
+    "backtest_chart_title": {"en": "Customers on the overdue list, per month end and setting",
+                             "zh": "各月末各设定下逾期名单客户数"},
+    "small_cell": {"en": "small sample", "zh": "样本不足"},
+    "not_observed": {"en": "not yet observed", "zh": "尚未观察到"},
+    "no_works": {"en": "No assignments logged yet: the lists are logged from the first run on "
+                       "(arrears-run --replay-month-ends N issues past month ends).",
+                 "zh": "尚无分配记录：名单从首次运行起记录（arrears-run --replay-month-ends N 可补发过去月末的名单）。"},
     "no_data": {"en": "No data.", "zh": "无数据。"},
     "footer": {"en": "arrears {version}. Self-contained file: no network access needed.",
                "zh": "arrears {version}。独立文件，无需联网。"},
@@ -76,6 +106,49 @@ TEAM_COLUMNS = (
     ("at_stake_base", "At stake", "涉及金额", "amount"),
     ("outstanding_base", "Outstanding", "未结余额", "amount"),
 )
+WORKS_COLUMNS = (
+    ("segment", "Type", "类型", "text"),
+    ("strategy_name", "Strategy", "策略", "text"),
+    ("variant", "Arm", "组别", "text"),
+    ("assignments", "Assignments", "分配数", "int"),
+    ("cure_30", "Cured in 30 days", "30天治愈率", "text"),
+    ("cure_90", "Cured in 90 days", "90天治愈率", "text"),
+    ("roll_forward", "Rolled to a worse bucket in 30 days", "30天内恶化", "text"),
+    ("promise_kept", "Promises kept", "承诺兑现率", "text"),
+    ("mean_recovered_30_base", "Received in 30 days, mean", "30天平均回款", "amount"),
+    ("flag", "", "", "text"),
+)
+TEST_COLUMNS = (
+    ("test_id", "Test", "测试", "text"),
+    ("strategy_code", "Strategy", "策略", "text"),
+    ("outcome", "Outcome", "结果指标", "text"),
+    ("champion", "Champion", "冠军", "text"),
+    ("challenger", "Challenger", "挑战者", "text"),
+    ("difference", "Difference [95%]", "差异 [95%]", "text"),
+    ("p_value", "p", "p 值", "text"),
+    ("sample_needed_per_arm", "Needed per arm", "每组所需样本", "int"),
+    ("status", "Status", "状态", "text"),
+)
+BACKTEST_COLUMNS = (
+    ("setting", "Setting (dbt vars)", "设定（dbt 变量）", "text"),
+    ("mean_overdue_customers", "Overdue customers / month", "每月逾期客户", "text"),
+    ("mean_overdue_base", "Overdue amount / month", "每月逾期金额", "amount"),
+    ("mean_watch_customers", "Watch list / month", "每月观察名单", "text"),
+    ("spells_reaching_90", "Spells reaching 90 DPD", "达到90天逾期", "int"),
+    ("flagged_before_90", "Flagged before 90 DPD", "提前标记", "text"),
+    ("median_lead_days", "Median lead (days)", "中位提前天数", "text"),
+    ("false_alarms", "False alarms", "误报", "text"),
+)
+OUTCOME_LABELS = {"cure_30": {"en": "cured in 30 days", "zh": "30天治愈"},
+                  "cure_60": {"en": "cured in 60 days", "zh": "60天治愈"},
+                  "cure_90": {"en": "cured in 90 days", "zh": "90天治愈"},
+                  "promise_kept": {"en": "promise kept", "zh": "承诺兑现"},
+                  "roll_forward_30": {"en": "worse bucket in 30 days", "zh": "30天内恶化"}}
+STATUS_LABELS = {"no data": {"en": "no data", "zh": "无数据"},
+                 "collecting": {"en": "collecting", "zh": "样本收集中"},
+                 "no difference": {"en": "no difference", "zh": "无显著差异"},
+                 "challenger better": {"en": "challenger better", "zh": "挑战者更优"},
+                 "champion better": {"en": "champion better", "zh": "冠军更优"}}
 WATCH_COLUMNS = (
     ("priority_rank", "#", "#", "int"),
     ("customer_id", "Customer ID", "客户编号", "text"),

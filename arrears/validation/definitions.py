@@ -504,7 +504,7 @@ def _marts_suites() -> list[Suite]:
 
     strategy_cols = ["customer_id", "list_type", "overdue_type", "risk_band", "strategy_code", "priority_score",
                      "ability_to_pay_score", "impact_score", "outstanding_base", "at_stake_base", "next_step_number",
-                     "step_count"]
+                     "step_count", "variant"]
     strategy_refs = (
         "select strategy.customer_id, strategy.strategy_code,\n"
         "    coalesce(strategy.strategy_code = catalog.strategy_code, false) as matches_catalog\n"
@@ -521,7 +521,8 @@ def _marts_suites() -> list[Suite]:
         + [_in_set("strategy_code", strategies, "Strategy codes come from seed strategy_catalog."),
            _in_set("list_type", ["overdue", "watch"], "The overdue list and the watch list."),
            _in_set("overdue_type", OVERDUE_TYPES, "The three overdue types (null on the watch list)."),
-           _in_set("risk_band", RISK_BANDS, "Risk bands of seed strategy_catalog.")]
+           _in_set("risk_band", RISK_BANDS, "Risk bands of seed strategy_catalog."),
+           _in_set("variant", ["champion", "challenger"], "The arm of a champion/challenger test (champion without).")]
         + _scores(["priority_score", "ability_to_pay_score", "impact_score"])
         + _non_negative(["outstanding_base", "at_stake_base"], "Money owed is never negative.")
         + [expect("expect_column_values_to_be_between", "rows", "critical", "Steps are numbered from 1.",
@@ -667,6 +668,50 @@ def _marts_suites() -> list[Suite]:
          ("negative_limit_rows", "new_credit_limit < 0", "A credit limit is never negative."),
          ("pd_out_of_range_rows", "pd < 0 or pd > 1", "A probability of default is between 0 and 1.")],
         "Credit-limit decision per scored customer."))
+
+    suites.append(_aggregate_suite(
+        "marts.fct_strategy_assignments", ["as_of_date", "customer_id"],
+        [("unknown_variant_rows", "variant not in ('champion', 'challenger')", "Two arms."),
+         ("challenger_without_test_rows", "variant = 'challenger' and test_id is null",
+          "A challenger belongs to a test.")],
+        "The log of the lists each run issued."))
+    suites.append(_aggregate_suite(
+        "marts.mart_strategy_effectiveness",
+        ["assignment_month", "strategy_code", "coalesce(test_id, '-')", "variant", "segment", "first_action_code"],
+        [
+         ("cure_rate_30_outside_interval_rows",
+          "cure_rate_30 < 0 or cure_rate_30 > 1 or cure_rate_30_low > cure_rate_30 or cure_rate_30 > cure_rate_30_high",
+          "cure_rate_30 is a share inside its Wilson interval."),
+         ("cure_rate_60_outside_interval_rows",
+          "cure_rate_60 < 0 or cure_rate_60 > 1 or cure_rate_60_low > cure_rate_60 or cure_rate_60 > cure_rate_60_high",
+          "cure_rate_60 is a share inside its Wilson interval."),
+         ("cure_rate_90_outside_interval_rows",
+          "cure_rate_90 < 0 or cure_rate_90 > 1 or cure_rate_90_low > cure_rate_90 or cure_rate_90 > cure_rate_90_high",
+          "cure_rate_90 is a share inside its Wilson interval."),
+         ("promise_kept_rate_outside_interval_rows",
+          "promise_kept_rate < 0 or promise_kept_rate > 1 or promise_kept_rate_low > promise_kept_rate or promise_kept_rate > promise_kept_rate_high",
+          "promise_kept_rate is a share inside its Wilson interval."),
+         ("roll_forward_rate_outside_interval_rows",
+          "roll_forward_rate < 0 or roll_forward_rate > 1 or roll_forward_rate_low > roll_forward_rate or roll_forward_rate > roll_forward_rate_high",
+          "roll_forward_rate is a share inside its Wilson interval."),
+         ("more_observed_than_assigned_rows",
+          "cure_30_observed > assignments or cured_30 > cure_30_observed or cured_90 > cure_90_observed "
+          "or rolled_forward > roll_forward_observed or promises_kept > promises_due",
+          "Successes never exceed trials, trials never exceed assignments."),
+         ("mean_outside_bootstrap_rows",
+          "mean_recovered_30_low > mean_recovered_30_base + 0.01 or mean_recovered_30_base > mean_recovered_30_high + 0.01",
+          "The mean money received lies inside its bootstrap interval.")],
+        "What followed the assignments, by month, strategy, arm, segment and first action."))
+    suites.append(_aggregate_suite(
+        "marts.mart_strategy_tests", ["test_id", "outcome"],
+        [("p_value_out_of_range_rows", "p_value < 0 or p_value > 1", "A p-value is a probability."),
+         ("difference_outside_interval_rows", "difference_low > difference or difference > difference_high",
+          "The difference lies inside its interval."),
+         ("called_without_sample_rows",
+          "status in ('challenger better', 'champion better', 'no difference') "
+          "and least(champion_n, challenger_n) < sample_needed_per_arm",
+          "No result is called before both arms have the sample.")],
+        "Champion/challenger comparisons per test and outcome."))
 
     # ---- small optional marts: row-level -----------------------------------------------------------------
     suites.append(_table_suite(

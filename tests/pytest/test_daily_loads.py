@@ -33,7 +33,9 @@ from helpers import query, run_dbt
 WINDOW_DAYS = int(os.environ.get("ARREARS_DAILY_LOAD_DAYS", "30"))
 # a log of the runs themselves (what each run judged on its day), not a function of the data: a build from
 # scratch cannot know what earlier runs said (docs/decisions.md); the monthly mart reads its type counts from it
-RUN_LOG_TABLES = {"fct_overdue_type_snapshots"}
+RUN_LOG_TABLES = {"fct_overdue_type_snapshots", "fct_strategy_assignments",
+                  # read the assignment log: what was issued on each earlier run
+                  "int_strategy_outcomes", "mart_strategy_effectiveness", "mart_strategy_tests"}
 # the extract's generation is a random id per consolidation folder (arrears/loads.py), not a function of the data
 RUN_LOG_COLUMNS = frozenset({"temporary_customers", "chronic_customers", "stubborn_customers", "load_generation"})
 STAGED_INCREMENTALLY = ("invoices", "payments", "collection_actions")
@@ -101,8 +103,14 @@ def test_loads_one_day_at_a_time_equal_one_build_from_scratch(daily: dict) -> No
                  if not t.identical and t.table not in RUN_LOG_TABLES and not _run_state(t.table)]
     assert not different, json.dumps([vars(t) for t in different], indent=1, default=str)
     # the run log itself holds one row set per run: the first build and every day of the window
-    logged = query(daily["daily"], "select count(distinct as_of_date) from marts.fct_overdue_type_snapshots")[0][0]
-    assert logged == len(daily["window"]) + 1
+    for log in ("fct_overdue_type_snapshots", "fct_strategy_assignments"):
+        logged = query(daily["daily"], f"select count(distinct as_of_date) from marts.{log}")[0][0]
+        assert logged == len(daily["window"]) + 1, log
+    # a customer listed on consecutive days under the same strategy is one assignment, not one per day
+    days_listed, assignments = query(daily["daily"], """
+        select (select count(*) from marts.fct_strategy_assignments),
+               (select count(*) from intermediate.int_strategy_outcomes)""")[0]
+    assert 0 < assignments < days_listed / 2
 
 
 def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:

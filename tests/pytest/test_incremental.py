@@ -20,7 +20,9 @@ SECOND_AS_OF = "2026-10-31"
 
 # Tables that are a log of the runs themselves, not a function of the data and the as-of date: a full refresh
 # cannot know what earlier runs judged (see docs/decisions.md).
-RUN_LOG_TABLES = {"fct_overdue_type_snapshots"}
+RUN_LOG_TABLES = {"fct_overdue_type_snapshots", "fct_strategy_assignments",
+                  # read the assignment log: what was issued on each earlier run
+                  "int_strategy_outcomes", "mart_strategy_effectiveness", "mart_strategy_tests"}
 RUN_LOG_COLUMNS = {"mart_portfolio_monthly": {"temporary_customers", "chronic_customers", "stubborn_customers"}}
 
 

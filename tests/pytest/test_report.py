@@ -158,8 +158,9 @@ def _pixels_like(image: np.ndarray, colors, tolerance: int = 4) -> int:
     return int(hits.sum())
 
 
-def test_report_renders_in_headless_chromium(report_file: Path, tmp_path: Path):
-    # Would fail if the charts did not render in a real browser (broken SVG, blocked content, blank page).
+def chromium_screenshot(page: Path, tmp_path: Path, height: int = 2400) -> np.ndarray:
+    """The page as headless Chromium draws it, 1280 pixels wide, as an RGB array of 0..255 (skips without
+    Chromium unless ARREARS_REQUIRE_CHROMIUM=1)."""
     if not CHROMIUM.exists():
         if os.environ.get("ARREARS_REQUIRE_CHROMIUM") == "1":
             pytest.fail(f"{CHROMIUM} is missing and ARREARS_REQUIRE_CHROMIUM=1 (apt-get install -y chromium)")
@@ -170,11 +171,17 @@ def test_report_renders_in_headless_chromium(report_file: Path, tmp_path: Path):
     cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--force-color-profile=srgb", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
-           f"--screenshot={shot}", "--window-size=1280,2400", report_file.resolve().as_uri()]
+           f"--screenshot={shot}", f"--window-size=1280,{height}", page.resolve().as_uri()]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0 and shot.exists(), f"chromium exit {result.returncode}:\n{result.stderr[-2000:]}"
     image = (matplotlib.image.imread(str(shot))[..., :3] * 255).round().astype(np.int16)
-    assert image.shape[:2] == (2400, 1280)
+    assert image.shape[:2] == (height, 1280)
+    return image
+
+
+def test_report_renders_in_headless_chromium(report_file: Path, tmp_path: Path):
+    # Would fail if the charts did not render in a real browser (broken SVG, blocked content, blank page).
+    image = chromium_screenshot(report_file, tmp_path)
     background = _pixels_like(image, ("#ffffff", "#f8f9fa"), tolerance=2)
     assert background < 0.95 * image.shape[0] * image.shape[1], "the page is (almost) blank"
     counts = {chart: _pixels_like(image, colors) for chart, colors in report.CHART_COLORS.items()}

@@ -2,13 +2,7 @@
    their overdue amount. Types are a judgment made on the day, so this log grows by one as-of date per run and
    is never rebuilt from scratch (full_refresh: false) */
 
-{{ config(
-    materialized = 'incremental',
-    incremental_strategy = 'insert_overwrite' if target.type == 'spark' else 'delete+insert',
-    unique_key = ['as_of_date'],
-    partition_by = (['as_of_date'] if target.type == 'spark' else none),
-    full_refresh = false,
-) }}
+{{ config(**run_log_config()) }}
 
 with
 

@@ -100,9 +100,7 @@ promises as (
         actions.promised_amount,
         -- kept when paid by the promised date plus the grace days; a promise without a date has
         -- var promise_keep_days from the call
-        cast(coalesce({{ dbt.dateadd('day', var('promise_grace_days'), 'actions.promised_date') }},
-                      {{ dbt.dateadd('day', var('promise_keep_days'), 'actions.action_date') }}) as date)
-            as keep_by_date,
+        {{ promise_keep_by_date('actions') }} as keep_by_date,
         evidence_window.as_of_date
     from actions
     inner join evidence_window

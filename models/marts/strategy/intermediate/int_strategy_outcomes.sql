@@ -1,0 +1,239 @@
+/* grain: one row per assignment - a customer's unbroken run of consecutive runs of fct_strategy_assignments on
+   the same strategy, test and arm, dated by its first day - with what followed it up to the as-of date: cure
+   (the delinquency episode it started in ended), payments received, promises kept, and the aging bucket 30
+   days on. An outcome is judged only once its window has passed (null before: not yet observed) */
+-- depends_on: {{ ref('aging_buckets') }}
+
+with
+
+as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
+
+-- a log kept from later runs (a rebuild at an earlier as-of date) is not read: nothing after the as-of date
+issued as (
+    select assignments_log.*
+    from {{ ref('fct_strategy_assignments') }} as assignments_log
+    cross join as_of
+    where assignments_log.as_of_date <= as_of.as_of_date
+),
+
+episodes as (select * from {{ ref('fct_delinquency_episodes') }}),
+
+settlement as (select * from {{ ref('int_invoice_settlement') }}),
+
+payments as (select * from {{ ref('stg_payments') }} where not is_void),
+
+actions as (select * from {{ ref('stg_collection_actions') }}),
+
+-- the runs in the log, in order: "consecutive" means the next run, whatever the calendar gap
+runs as (
+    select as_of_date, row_number() over (order by as_of_date) as run_number
+    from (select distinct as_of_date from issued) as run_dates
+),
+
+sequenced as (
+    select
+        issued.*,
+        runs.run_number,
+        lag(runs.run_number) over (partition by issued.customer_id order by issued.as_of_date) as previous_run_number,
+        lag(issued.strategy_code) over (partition by issued.customer_id order by issued.as_of_date) as previous_strategy_code,
+        lag(coalesce(issued.test_id, '')) over (partition by issued.customer_id order by issued.as_of_date) as previous_test_id,
+        lag(issued.variant) over (partition by issued.customer_id order by issued.as_of_date) as previous_variant
+    from issued
+    inner join runs on issued.as_of_date = runs.as_of_date
+),
+
+assignments as (
+    select
+        customer_id,
+        as_of_date as assigned_date,
+        list_type,
+        segment,
+        risk_band,
+        strategy_code,
+        test_id,
+        variant,
+        owner_team,
+        next_action_code as first_action_code,
+        next_action_channel as first_action_channel,
+        days_past_due as days_past_due_at_assignment,
+        {{ aging_bucket_order('days_past_due') }} as bucket_order_at_assignment,
+        at_stake_base
+    from sequenced
+    where previous_run_number is null
+       or previous_run_number <> run_number - 1
+       or previous_strategy_code <> strategy_code
+       or previous_test_id <> coalesce(test_id, '')
+       or previous_variant <> variant
+),
+
+-- the past-due spell the customer was in on the day of the assignment; cured the day after it ended
+cures as (
+    select
+        assignments.customer_id,
+        assignments.assigned_date,
+        max(case when not episodes.is_open
+                 then {{ dbt.datediff('assignments.assigned_date', 'episodes.episode_end_date', 'day') }} + 1
+            end) as days_to_cure,
+        count(*) as episodes_found
+    from assignments
+    inner join episodes
+        on assignments.customer_id = episodes.customer_id
+       and episodes.episode_start_date <= assignments.assigned_date
+       and (episodes.is_open or episodes.episode_end_date >= assignments.assigned_date)
+    group by assignments.customer_id, assignments.assigned_date
+),
+
+received as (
+    select
+        assignments.customer_id,
+        assignments.assigned_date,
+        sum(case when payments.payment_date <= {{ dbt.dateadd('day', '30', 'assignments.assigned_date') }}
+                 then payments.amount_base else 0 end) as recovered_30_base,
+        sum(case when payments.payment_date <= {{ dbt.dateadd('day', '90', 'assignments.assigned_date') }}
+                 then payments.amount_base else 0 end) as recovered_90_base
+    from assignments
+    inner join payments
+        on assignments.customer_id = payments.customer_id
+       and payments.payment_date > assignments.assigned_date
+       and payments.payment_date <= {{ dbt.dateadd('day', '90', 'assignments.assigned_date') }}
+    cross join as_of
+    where payments.payment_date <= as_of.as_of_date
+    group by assignments.customer_id, assignments.assigned_date
+),
+
+-- promises made within 30 days of the assignment; kept as in int_overdue_evidence (paid by the promised date
+-- plus var promise_grace_days, at least var promise_kept_share of the amount), judged once that day has passed
+promises as (
+    select
+        assignments.customer_id,
+        assignments.assigned_date,
+        actions.action_id,
+        actions.action_date,
+        actions.promised_amount,
+        {{ promise_keep_by_date('actions') }} as keep_by_date
+    from assignments
+    inner join actions
+        on assignments.customer_id = actions.customer_id
+       and actions.action_date > assignments.assigned_date
+       and actions.action_date <= {{ dbt.dateadd('day', '30', 'assignments.assigned_date') }}
+    where actions.outcome = 'promise_to_pay'
+),
+
+promise_payments as (
+    select
+        promises.customer_id,
+        promises.assigned_date,
+        promises.action_id,
+        promises.keep_by_date,
+        max(promises.promised_amount) as promised_amount,
+        sum(payments.amount_base) as paid_base
+    from promises
+    left join payments
+        on promises.customer_id = payments.customer_id
+       and payments.payment_date >= promises.action_date
+       and payments.payment_date <= promises.keep_by_date
+    group by promises.customer_id, promises.assigned_date, promises.action_id, promises.keep_by_date
+),
+
+promise_outcomes as (
+    select
+        promise_payments.customer_id,
+        promise_payments.assigned_date,
+        count(*) as promises_made,
+        sum(case when promise_payments.keep_by_date <= as_of.as_of_date then 1 else 0 end) as promises_due,
+        sum(case when promise_payments.keep_by_date <= as_of.as_of_date
+                  and coalesce(promise_payments.paid_base, 0)
+                      >= coalesce(promise_payments.promised_amount, 0.01) * {{ var('promise_kept_share') }}
+                 then 1 else 0 end) as promises_kept
+    from promise_payments
+    cross join as_of
+    group by promise_payments.customer_id, promise_payments.assigned_date
+),
+
+-- days past due 30 days after the assignment: the oldest invoice due before that day and not settled by it
+later_dpd as (
+    select
+        assignments.customer_id,
+        assignments.assigned_date,
+        max({{ dbt.datediff('settlement.due_date', dbt.dateadd('day', '30', 'assignments.assigned_date'), 'day') }})
+            as days_past_due_30
+    from assignments
+    inner join settlement
+        on assignments.customer_id = settlement.customer_id
+       and settlement.invoice_date <= {{ dbt.dateadd('day', '30', 'assignments.assigned_date') }}
+       and settlement.due_date < {{ dbt.dateadd('day', '30', 'assignments.assigned_date') }}
+       and (settlement.settled_date is null
+            or settlement.settled_date > {{ dbt.dateadd('day', '30', 'assignments.assigned_date') }})
+    group by assignments.customer_id, assignments.assigned_date
+),
+
+observed as (
+    select
+        assignments.*,
+        as_of.as_of_date,
+        {{ dbt.datediff('assignments.assigned_date', 'as_of.as_of_date', 'day') }} as days_observed,
+        assignments.days_past_due_at_assignment > 0 and cures.episodes_found is not null as was_past_due,
+        cures.days_to_cure,
+        received.recovered_30_base,
+        received.recovered_90_base,
+        coalesce(later_dpd.days_past_due_30, 0) as days_past_due_30,
+        coalesce(promise_outcomes.promises_made, 0) as promises_made,
+        coalesce(promise_outcomes.promises_due, 0) as promises_due,
+        coalesce(promise_outcomes.promises_kept, 0) as promises_kept
+    from assignments
+    cross join as_of
+    left join cures
+        on assignments.customer_id = cures.customer_id and assignments.assigned_date = cures.assigned_date
+    left join received
+        on assignments.customer_id = received.customer_id and assignments.assigned_date = received.assigned_date
+    left join later_dpd
+        on assignments.customer_id = later_dpd.customer_id and assignments.assigned_date = later_dpd.assigned_date
+    left join promise_outcomes
+        on assignments.customer_id = promise_outcomes.customer_id
+       and assignments.assigned_date = promise_outcomes.assigned_date
+),
+
+final as (
+    select
+        -- keys
+        customer_id,
+        assigned_date,
+        as_of_date,
+        -- what was issued
+        list_type,
+        segment,
+        risk_band,
+        strategy_code,
+        test_id,
+        variant,
+        owner_team,
+        first_action_code,
+        first_action_channel,
+        days_past_due_at_assignment,
+        bucket_order_at_assignment,
+        cast(at_stake_base as {{ money_type() }}) as at_stake_base,
+        days_observed,
+        was_past_due,
+        -- cure: days past due back to 0 within n days (only for assignments made while past due)
+        days_to_cure,
+        {%- for days in [30, 60, 90] %}
+        case when was_past_due and days_observed >= {{ days }}
+             then coalesce(days_to_cure <= {{ days }}, false) end as is_cured_{{ days }},
+        {%- endfor %}
+        -- money received after the assignment
+        case when days_observed >= 30 then cast(coalesce(recovered_30_base, 0) as {{ money_type() }}) end
+            as recovered_30_base,
+        case when days_observed >= 90 then cast(coalesce(recovered_90_base, 0) as {{ money_type() }}) end
+            as recovered_90_base,
+        -- roll forward: a worse aging bucket 30 days on
+        case when days_observed >= 30 then days_past_due_30 end as days_past_due_30,
+        case when days_observed >= 30
+             then {{ aging_bucket_order('days_past_due_30') }} > bucket_order_at_assignment end as is_rolled_forward_30,
+        -- promises
+        promises_made,
+        promises_due,
+        promises_kept
+    from observed
+)
+
+select * from final
