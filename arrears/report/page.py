@@ -175,7 +175,9 @@ def _works_cards(data: ReportData, charts: dict[str, str], lang: str, card) -> l
     if not data.works:
         body = f'<p class="note">{html.escape(t("no_works", lang))}</p>'
     else:
-        body = charts["works"] + _table(WORKS_COLUMNS, _works_rows(data, lang), lang)
+        # the chart only once some assignment has been observed 30 days (a first run has none: table only)
+        observed = any(r.get("cure_30_interval") is not None for r in data.works)
+        body = (charts["works"] if observed else "") + _table(WORKS_COLUMNS, _works_rows(data, lang), lang)
     cards = [card(t("works_title", lang), note, body, wide=True, section="what-works"),
              card(t("tests_title", lang), t("tests_note", lang), _table(TEST_COLUMNS, _test_rows(data, lang), lang),
                   wide=True, section="strategy-tests")]

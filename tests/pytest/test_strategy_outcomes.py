@@ -123,11 +123,13 @@ def test_outcomes_match_an_independent_computation(replayed: dict) -> None:
             expected_days = None if first_clear is None else (first_clear - a).days
             assert o["days_to_cure"] == expected_days, o
             for window in (30, 60, 90):
-                expected = None if o["days_observed"] < window else (expected_days is not None and expected_days <= window)
-                assert o[f"is_cured_{window}"] == expected, (window, o)
-            checked["cure"] += o["is_cured_30"] is not None
+                observed = o["days_observed"] >= window
+                assert o[f"is_cure_observed_{window}"] == observed, (window, o)
+                assert o[f"is_cured_{window}"] == (observed and expected_days is not None and expected_days <= window), \
+                    (window, o)
+            checked["cure"] += o["is_cure_observed_30"]
         else:
-            assert o["is_cured_30"] is None and o["days_to_cure"] is None
+            assert not o["is_cure_observed_30"] and not o["is_cured_30"] and o["days_to_cure"] is None
         if o["days_observed"] >= 30:
             later = a + dt.timedelta(days=30)
             assert o["days_past_due_30"] == _past_due_on(own, later), o
@@ -136,7 +138,7 @@ def test_outcomes_match_an_independent_computation(replayed: dict) -> None:
             checked["roll"] += 1
             checked["money"] += received > 0
         else:
-            assert o["days_past_due_30"] is None and o["recovered_30_base"] is None and o["is_rolled_forward_30"] is None
+            assert o["days_past_due_30"] is None and o["recovered_30_base"] is None and not o["is_rolled_forward_30"]
     assert checked["cure"] >= 50 and checked["roll"] >= 100 and checked["money"] >= 20, checked
 
 
@@ -177,7 +179,7 @@ def test_effectiveness_counts_rates_and_wilson_intervals(replayed: dict) -> None
                       row["first_action_code"])]
         assert row["assignments"] == len(rows)
         for window in (30, 60, 90):
-            observed = [o for o in rows if o[f"is_cured_{window}"] is not None]
+            observed = [o for o in rows if o[f"is_cure_observed_{window}"]]
             cured = sum(bool(o[f"is_cured_{window}"]) for o in observed)
             assert (row[f"cure_{window}_observed"], row[f"cured_{window}"]) == (len(observed), cured)
             interval = wilson_interval(cured, len(observed))
@@ -188,7 +190,7 @@ def test_effectiveness_counts_rates_and_wilson_intervals(replayed: dict) -> None
             assert row[f"cure_rate_{window}"] == pytest.approx(round(cured / len(observed), 4), abs=1e-9)
             assert row[f"cure_rate_{window}_low"] == pytest.approx(interval[0], abs=5.1e-5)
             assert row[f"cure_rate_{window}_high"] == pytest.approx(interval[1], abs=5.1e-5)
-        rolled = [o for o in rows if o["is_rolled_forward_30"] is not None]
+        rolled = [o for o in rows if o["days_observed"] >= 30]
         assert row["roll_forward_observed"] == len(rolled)
         assert row["rolled_forward"] == sum(bool(o["is_rolled_forward_30"]) for o in rolled)
         assert row["promises_kept"] == sum(o["promises_kept"] for o in rows)

@@ -31,7 +31,7 @@ cells as (
         count(distinct customer_id) as customers,
         sum(at_stake_base) as at_stake_base,
         {%- for days in [30, 60, 90] %}
-        count(is_cured_{{ days }}) as cure_{{ days }}_observed,
+        sum(case when is_cure_observed_{{ days }} then 1 else 0 end) as cure_{{ days }}_observed,
         sum(case when is_cured_{{ days }} then 1 else 0 end) as cured_{{ days }},
         {%- endfor %}
         {{ median_of('case when was_past_due then days_to_cure end') }} as median_days_to_cure,
@@ -42,7 +42,7 @@ cells as (
         sum(promises_made) as promises_made,
         sum(promises_due) as promises_due,
         sum(promises_kept) as promises_kept,
-        count(is_rolled_forward_30) as roll_forward_observed,
+        sum(case when days_observed >= 30 then 1 else 0 end) as roll_forward_observed,
         sum(case when is_rolled_forward_30 then 1 else 0 end) as rolled_forward
     from keyed
     group by assignment_month, strategy_code, test_key, variant, segment, first_action_code

@@ -22,11 +22,11 @@ metrics as (
 
 -- one row per assignment x outcome: trials and successes (a promise outcome counts each promise due)
 long_outcomes as (
-    {%- set outcome_columns = [('cure_30', 'case when is_cured_30 is null then 0 else 1 end', 'case when is_cured_30 then 1 else 0 end'),
-                               ('cure_60', 'case when is_cured_60 is null then 0 else 1 end', 'case when is_cured_60 then 1 else 0 end'),
-                               ('cure_90', 'case when is_cured_90 is null then 0 else 1 end', 'case when is_cured_90 then 1 else 0 end'),
+    {%- set outcome_columns = [('cure_30', 'case when is_cure_observed_30 then 1 else 0 end', 'case when is_cured_30 then 1 else 0 end'),
+                               ('cure_60', 'case when is_cure_observed_60 then 1 else 0 end', 'case when is_cured_60 then 1 else 0 end'),
+                               ('cure_90', 'case when is_cure_observed_90 then 1 else 0 end', 'case when is_cured_90 then 1 else 0 end'),
                                ('promise_kept', 'promises_due', 'promises_kept'),
-                               ('roll_forward_30', 'case when is_rolled_forward_30 is null then 0 else 1 end',
+                               ('roll_forward_30', 'case when days_observed >= 30 then 1 else 0 end',
                                 'case when is_rolled_forward_30 then 1 else 0 end')] %}
     {%- for name, trials, successes in outcome_columns %}
     select test_id, variant, assigned_date, '{{ name }}' as outcome, {{ trials }} as trials, {{ successes }} as successes

@@ -172,7 +172,7 @@ observed as (
         assignments.*,
         as_of.as_of_date,
         {{ dbt.datediff('assignments.assigned_date', 'as_of.as_of_date', 'day') }} as days_observed,
-        assignments.days_past_due_at_assignment > 0 and cures.episodes_found is not null as was_past_due,
+        coalesce(assignments.days_past_due_at_assignment > 0 and cures.episodes_found is not null, false) as was_past_due,
         cures.days_to_cure,
         received.recovered_30_base,
         received.recovered_90_base,
@@ -214,11 +214,13 @@ final as (
         cast(at_stake_base as {{ money_type() }}) as at_stake_base,
         days_observed,
         was_past_due,
-        -- cure: days past due back to 0 within n days (only for assignments made while past due)
+        -- cure: days past due back to 0 within n days, judged for assignments made while past due once n days
+        -- have passed (is_cure_observed_n); flags are never null: not observed is false, told by the other flag
         days_to_cure,
         {%- for days in [30, 60, 90] %}
-        case when was_past_due and days_observed >= {{ days }}
-             then coalesce(days_to_cure <= {{ days }}, false) end as is_cured_{{ days }},
+        was_past_due and days_observed >= {{ days }} as is_cure_observed_{{ days }},
+        was_past_due and days_observed >= {{ days }} and coalesce(days_to_cure <= {{ days }}, false)
+            as is_cured_{{ days }},
         {%- endfor %}
         -- money received after the assignment
         case when days_observed >= 30 then cast(coalesce(recovered_30_base, 0) as {{ money_type() }}) end
@@ -227,8 +229,9 @@ final as (
             as recovered_90_base,
         -- roll forward: a worse aging bucket 30 days on
         case when days_observed >= 30 then days_past_due_30 end as days_past_due_30,
-        case when days_observed >= 30
-             then {{ aging_bucket_order('days_past_due_30') }} > bucket_order_at_assignment end as is_rolled_forward_30,
+        days_observed >= 30
+        and coalesce({{ aging_bucket_order('days_past_due_30') }} > bucket_order_at_assignment, false)
+            as is_rolled_forward_30,
         -- promises
         promises_made,
         promises_due,
