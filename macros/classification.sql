@@ -58,3 +58,9 @@
     cast(coalesce({{ dbt.dateadd('day', var('promise_grace_days'), actions_alias ~ '.promised_date') }},
                   {{ dbt.dateadd('day', var('promise_keep_days'), actions_alias ~ '.action_date') }}) as date)
 {%- endmacro %}
+
+{#- Whether a promise was kept: paid (base currency) at least var promise_kept_share of the promised amount (a
+    promise without an amount counts as 0.01). Null when `paid` is null. -#}
+{% macro promise_is_kept(paid, promised) -%}
+    {{ paid }} >= coalesce({{ promised }}, 0.01) * {{ var('promise_kept_share') }}
+{%- endmacro %}

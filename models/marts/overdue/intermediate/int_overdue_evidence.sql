@@ -131,10 +131,10 @@ promise_payments as (
 promise_outcomes as (
     select
         customer_id,
-        sum(case when paid_base >= coalesce(promised_amount, 0.01) * {{ var('promise_kept_share') }} then 1 else 0 end)
+        sum(case when {{ promise_is_kept('paid_base', 'promised_amount') }} then 1 else 0 end)
             as promises_kept,
         sum(case when keep_by_date < as_of_date
-                  and coalesce(paid_base, 0) < coalesce(promised_amount, 0.01) * {{ var('promise_kept_share') }}
+                  and not ({{ promise_is_kept('coalesce(paid_base, 0)', 'promised_amount') }})
                  then 1 else 0 end) as promises_broken,
         count(*) as promises_made
     from promise_payments

@@ -142,8 +142,7 @@ promise_outcomes as (
         count(*) as promises_made,
         sum(case when promise_payments.keep_by_date <= as_of.as_of_date then 1 else 0 end) as promises_due,
         sum(case when promise_payments.keep_by_date <= as_of.as_of_date
-                  and coalesce(promise_payments.paid_base, 0)
-                      >= coalesce(promise_payments.promised_amount, 0.01) * {{ var('promise_kept_share') }}
+                  and {{ promise_is_kept('coalesce(promise_payments.paid_base, 0)', 'promise_payments.promised_amount') }}
                  then 1 else 0 end) as promises_kept
     from promise_payments
     cross join as_of
