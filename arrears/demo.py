@@ -38,6 +38,22 @@ Invariants the rest of the project may rely on
 * Event dates (created_date, invoice_date, payment_date, action_date, rate_date) are never after `end`.
   Obligations may lie beyond it: due dates of the latest invoices and promised dates of recent promises.
 * Payments never name a void invoice or a credit note.
+
+Outcomes that respond (`DemoConfig(respond=True)`, `arrears-demo --respond`)
+-----------------------------------------------------------------------------
+By default every troubled customer is still in arrears at the end, so the warehouse's strategy outcomes show
+almost no cures. With `respond`, a troubled customer's current arrears end on a day drawn from a geometric
+recovery hazard (a constant daily chance of paying everything that is due) that depends on the true type and
+on the arm the customer gets in that type's champion/challenger test (`RECOVERY_TESTS`, the same stable hash
+as the warehouse: `arrears.experiments.arm`): the true effect of what the company does for each type and arm
+(`TRUE_CURE_30`). On the cure day the customer pays every invoice due by then (linked); later invoices are paid
+on time; the contact log of the arrears, tiny payments and kept promises stop. Temporary and chronic arrears
+start earlier (up to 200 / 240 days before the end) so that many spells cross the month ends the warehouse
+replays. The hazard is memoryless: whatever day the warehouse assigns a strategy inside the spell, the chance
+of a cure within k days is 1 - (1 - h)^k, which `recovery_truth.csv` (per troubled customer: spell start, arm,
+hazard, cure date) and `strategy_effects.csv` (per type and arm) beside the truth file give. Nothing before
+the cure day depends on it, so lists issued inside a spell are independent of the outcome they are judged on.
+With `respond` off the random streams and the files are exactly as without the feature.
 """
 from __future__ import annotations
 
@@ -59,6 +75,7 @@ import pyarrow.parquet as pq
 
 from .atomic import fsync_path
 from .contract import TABLE_NAMES
+from .experiments import arm as test_arm
 from .paths import default_raw_dir
 
 I64 = npt.NDArray[np.int64]
@@ -76,6 +93,24 @@ TYPE_NAMES = ("good", "temporary", "chronic", "stubborn", "pattern_change")
 TYPE_SHARES = {TEMPORARY: 0.07, CHRONIC: 0.08, STUBBORN: 0.05, PATTERN: 0.05}  # good = the rest (75%)
 BUSINESS_SHARE = 0.30  # of all customers; every pattern_change customer is a business
 BUSINESS_SHARE_OTHERS = (BUSINESS_SHARE - TYPE_SHARES[PATTERN]) / (1 - TYPE_SHARES[PATTERN])
+
+# --- outcomes that respond (respond=True) ---------------------------------------------------------------------
+# The champion/challenger test that runs on each type's main strategy (seeds/strategy_tests.csv: id, share).
+RECOVERY_TESTS = {TEMPORARY: ("T01_TMP_CARE_SMS_FIRST", 0.2), CHRONIC: ("T02_CHR_RESTRUCTURE_AA", 0.5)}
+# The true chance that arrears end within 30 days of any day inside them, per type and arm: temporary
+# customers recover fast and the challenger's next-day SMS speeds it up; the chronic test is an A/A test (no
+# effect); stubborn customers hardly ever pay.
+TRUE_CURE_30 = {(TEMPORARY, "champion"): 0.30, (TEMPORARY, "challenger"): 0.45,
+                (CHRONIC, "champion"): 0.12, (CHRONIC, "challenger"): 0.12,
+                (STUBBORN, "champion"): 0.02}
+RESPOND_TRUTH_FILES = ("recovery_truth.csv", "strategy_effects.csv")  # written beside the truth file
+RESPOND_TROUBLE_START = {TEMPORARY: 200, CHRONIC: 240}  # earliest first missed due date, days before the end
+
+
+def daily_cure_hazard(cure_30: float) -> float:
+    """The constant daily hazard h with 1 - (1 - h)^30 = cure_30."""
+    return 1.0 - (1.0 - cure_30) ** (1.0 / 30.0)
+
 
 # --- codes ---------------------------------------------------------------------------------------------------
 CURRENCIES = ("CNY", "USD", "EUR", "HKD")
@@ -195,6 +230,7 @@ class DemoConfig:
     start: dt.date = dt.date(2024, 11, 1)
     end: dt.date = dt.date(2026, 10, 31)
     file_format: str = "csv"
+    respond: bool = False  # troubled customers' arrears end by a recovery hazard per type and test arm
 
     def validate(self) -> None:
         if self.customers < 1:
@@ -216,6 +252,13 @@ class DemoResult:
     row_counts: dict[str, int]
     elapsed_seconds: float
     type_counts: dict[str, int] = field(default_factory=dict)
+    recovery_path: Path | None = None  # respond=True: per troubled customer, the spell and its true hazard
+    effects_path: Path | None = None  # respond=True: the true cure chances per type and arm
+
+
+RECOVERY_SCHEMA = pa.schema([("customer_id", pa.string()), ("true_type", pa.string()), ("spell_start", pa.date32()),
+                             ("test_id", pa.string()), ("variant", pa.string()),
+                             ("daily_cure_hazard", pa.float64()), ("cure_date", pa.date32())])
 
 
 def default_truth_path(out_dir: Path) -> Path:
@@ -253,6 +296,11 @@ def generate(out_dir: Path, config: DemoConfig | None = None, truth_path: Path |
     ext = config.file_format
     sinks = {name: _Sink(out_dir / f"{name}.{ext}", SCHEMAS[name], ext) for name in TABLES}
     truth_sink = _Sink(truth, TRUTH_SCHEMA, "csv")
+    truth_sinks = [truth_sink]
+    if config.respond:
+        recovery_sink = _Sink(truth.with_name(RESPOND_TRUTH_FILES[0]), RECOVERY_SCHEMA, "csv")
+        effects_sink = _Sink(truth.with_name(RESPOND_TRUTH_FILES[1]), EFFECTS_SCHEMA, "csv")
+        truth_sinks += [recovery_sink, effects_sink]
     type_counts = np.zeros(len(TYPE_NAMES), dtype=np.int64)
     try:
         fx_first = start - 30
@@ -263,8 +311,10 @@ def generate(out_dir: Path, config: DemoConfig | None = None, truth_path: Path |
             first_no = chunk * CHUNK_CUSTOMERS + 1
             n = min(CHUNK_CUSTOMERS, n_total - first_no + 1)
             rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(chunk + 1,)))
-            sim = _ChunkSimulation(rng, first_no, n, start, end, fx, fx_first)
+            sim = _ChunkSimulation(rng, first_no, n, start, end, fx, fx_first, config.respond)
             tables, truth_table = sim.run(offsets, widths)
+            if config.respond:
+                recovery_sink.write(sim.recovery_table())
             for name, table in tables.items():
                 sinks[name].write(table)
                 if name in offsets:
@@ -276,24 +326,48 @@ def generate(out_dir: Path, config: DemoConfig | None = None, truth_path: Path |
             if progress is not None and n_chunks > 1:
                 progress(f"  chunk {chunk + 1}/{n_chunks}: {first_no + n - 1:,} customers "
                          f"({time.perf_counter() - t0:.1f} s)")
-        for sink in (*sinks.values(), truth_sink):
+        if config.respond:
+            effects_sink.write(effects_table())
+        for sink in (*sinks.values(), *truth_sinks):
             sink.close()
         for name in TABLES:  # --force: drop the other format's stale copy so a reader never mixes them
             for other in FORMATS:
                 stale = out_dir / f"{name}.{other}"
                 if other != ext and stale.exists():
                     stale.unlink()
-        for sink in (*sinks.values(), truth_sink):
+        for sink in (*sinks.values(), *truth_sinks):
             sink.commit()
+        if not config.respond:  # a stale outcome truth from an earlier --respond run would describe other data
+            for name in RESPOND_TRUTH_FILES:
+                truth.with_name(name).unlink(missing_ok=True)
     except BaseException:
-        for sink in (*sinks.values(), truth_sink):
+        for sink in (*sinks.values(), *truth_sinks):
             sink.discard()
         raise
     return DemoResult(out_dir=out_dir, truth_path=truth,
                       files={name: sinks[name].path for name in TABLES},
                       row_counts={name: sinks[name].rows for name in TABLES},
                       elapsed_seconds=time.perf_counter() - t0,
-                      type_counts={TYPE_NAMES[i]: int(c) for i, c in enumerate(type_counts)})
+                      type_counts={TYPE_NAMES[i]: int(c) for i, c in enumerate(type_counts)},
+                      recovery_path=truth_sinks[1].path if config.respond else None,
+                      effects_path=truth_sinks[2].path if config.respond else None)
+
+
+EFFECTS_SCHEMA = pa.schema([("true_type", pa.string()), ("test_id", pa.string()), ("variant", pa.string()),
+                            ("daily_cure_hazard", pa.float64()), ("cure_within_30", pa.float64()),
+                            ("cure_within_60", pa.float64()), ("cure_within_90", pa.float64())])
+
+
+def effects_table() -> pa.Table:
+    """The true effects (`TRUE_CURE_30`): per type and arm, the daily hazard and the chance to cure within
+    30 / 60 / 90 days of any day inside the arrears."""
+    rows = []
+    for (ty, variant), cure_30 in TRUE_CURE_30.items():
+        h = daily_cure_hazard(cure_30)
+        test = RECOVERY_TESTS.get(ty, ("", 0.0))[0]
+        rows.append({"true_type": TYPE_NAMES[ty], "test_id": test, "variant": variant, "daily_cure_hazard": h,
+                     **{f"cure_within_{k}": 1.0 - (1.0 - h) ** k for k in (30, 60, 90)}})
+    return pa.Table.from_pylist(rows, schema=EFFECTS_SCHEMA)
 
 
 # =============================================================================================================
@@ -497,7 +571,7 @@ class _ChunkSimulation:
     """
 
     def __init__(self, rng: np.random.Generator, first_no: int, n: int, start: int, end: int,
-                 fx: I64, fx_first: int) -> None:
+                 fx: I64, fx_first: int, respond: bool = False) -> None:
         self.rng = rng
         self.first_no = first_no
         self.n = n
@@ -506,9 +580,13 @@ class _ChunkSimulation:
         self.fx = fx
         self.fx_first = fx_first
         self.ttype: I64 = np.zeros(n, dtype=np.int64)
+        self.respond = respond
+        self.cure = np.full(n, end + 1, dtype=np.int64)  # respond: the day arrears end (> end: still open)
 
     # ---------------------------------------------------------------------------------------------------------
     def run(self, offsets: dict[str, int], widths: dict[str, int]) -> tuple[dict[str, pa.Table], pa.Table]:
+        self.cust_ids = _ids("C", np.arange(self.first_no, self.first_no + self.n, dtype=np.int64),
+                             widths["customers"])
         self._customers()
         self._documents()
         self._troubles()
@@ -635,7 +713,9 @@ class _ChunkSimulation:
     def _troubles(self) -> None:
         rng, n, end = self.rng, self.n, self.end
         t = self.ttype
-        lo = np.select([t == TEMPORARY, t == CHRONIC, t == STUBBORN], [end - 80, end - 140, end - 340], end)
+        earliest = (RESPOND_TROUBLE_START if self.respond else {TEMPORARY: 80, CHRONIC: 140})
+        lo = np.select([t == TEMPORARY, t == CHRONIC, t == STUBBORN],
+                       [end - earliest[TEMPORARY], end - earliest[CHRONIC], end - 340], end)
         hi = np.select([t == TEMPORARY, t == CHRONIC, t == STUBBORN], [end - 38, end - 38, end - 125], end)
         lo = np.minimum(np.maximum(lo, self.start + 120), hi)  # short histories: keep 4 months before trouble
         target = _uniform_int(rng, lo, hi, n)
@@ -687,6 +767,43 @@ class _ChunkSimulation:
         self.batch_last = end - _uniform_int(rng, 0, 14, n)
         self.batch_count = np.where(t == PATTERN, (self.batch_last - self.change - 14) // 28 + 1, 0)
         self.batch_first = self.batch_last - 28 * (self.batch_count - 1)
+        if self.respond:
+            self._recovery()
+
+    def _recovery(self) -> None:
+        """respond: each troubled customer's arm in its type's test, hazard, and the day its arrears end."""
+        t, n = self.ttype, self.n
+        ids = self.cust_ids.to_pylist()
+        self.test_no = np.full(n, -1, dtype=np.int64)  # index into RECOVERY_TESTS' order, -1 = none
+        self.challenger = np.zeros(n, dtype=bool)
+        tests = list(RECOVERY_TESTS.items())
+        for k, (ty, (test_id, share)) in enumerate(tests):
+            for i in np.flatnonzero(self.troubled & (t == ty)):
+                self.test_no[i] = k
+                self.challenger[i] = test_arm(test_id, ids[i], share) == "challenger"
+        hazard = np.zeros(n)
+        for (ty, variant), cure_30 in TRUE_CURE_30.items():
+            hazard[self.troubled & (t == ty) & (self.challenger == (variant == "challenger"))] = \
+                daily_cure_hazard(cure_30)
+        self.hazard = hazard
+        # first past-due day is trouble_due + 1; the arrears end on day trouble_due + G, G ~ Geometric(h) >= 1
+        gaps = self.rng.geometric(np.where(self.troubled, hazard, 1.0))
+        self.cure = np.where(self.troubled, np.minimum(self.trouble_due + gaps, self.end + 1), self.end + 1)
+
+    def recovery_table(self) -> pa.Table:
+        """respond: per troubled customer the spell start, arm, true daily hazard and cure day (if by the end)."""
+        rows = np.flatnonzero(self.troubled)
+        names = [RECOVERY_TESTS[ty][0] for ty in RECOVERY_TESTS]
+        test_no = self.test_no[rows]
+        return pa.table({
+            "customer_id": self.cust_ids.take(pa.array(rows)),
+            "true_type": _codes(TYPE_NAMES, self.ttype[rows]),
+            "spell_start": _dates(self.trouble_due[rows] + 1),
+            "test_id": _codes(names, np.maximum(test_no, 0), test_no >= 0),
+            "variant": _codes(("champion", "challenger"), self.challenger[rows].astype(np.int64)),
+            "daily_cure_hazard": pa.array(self.hazard[rows]),
+            "cure_date": _dates(self.cure[rows], self.cure[rows] <= self.end),
+        })
 
     # --- payments planned per payable invoice --------------------------------------------------------------------
     def _payment_plan(self) -> None:
@@ -800,15 +917,63 @@ class _ChunkSimulation:
             a1[i + 1] += a1[i]
             p1[i + 1] = np.maximum(p1[i + 1], p1[i])
             paid1[i] = False
+        else:
+            i = np.zeros(0, dtype=np.int64)
         paid2 = has2.copy()
         paid2[sb & (after | (p2 >= shock))] = False
         paid2[slip_rows] = False
         p2 = np.maximum(p2, p1)
+        # the plan as if the arrears never ended: the contact log is drawn from it (and cut at the cure day)
+        # (the same arrays without respond: credit notes below then adjust both, as they always did)
+        self.pl_p1_plan, self.pl_a1_plan, self.pl_paid1_plan = p1, a1, paid1
+        if self.respond:
+            self.pl_p1_plan, self.pl_a1_plan, self.pl_paid1_plan = p1.copy(), a1.copy(), paid1.copy()
+            p1, p2, a1, a2, paid1, paid2, has2 = self._cure_payments(p1, p2, a1, a2, paid1, paid2, has2, i)
+            linked_forced |= (self.cure[c] <= end) & (due <= self.cure[c])
         self.pl_p1, self.pl_p2, self.pl_a1, self.pl_a2 = p1, p2, a1, a2
         self.pl_paid1, self.pl_paid2, self.pl_has2 = paid1, paid2, has2
         self.pl_linked_forced = linked_forced
         self.pl_after = after
         self.pl_in_batch = in_batch
+
+    def _cure_payments(self, p1: I64, p2: I64, a1: I64, a2: I64, paid1: Bools, paid2: Bools, has2: Bools,
+                       paired: I64) -> tuple[I64, I64, I64, I64, Bools, Bools, Bools]:
+        """respond: on the cure day the customer pays what is left of every invoice due by then; invoices due
+        later are paid on time (never before the cure day). What was paid before the cure day stays as planned."""
+        c, due, amount = self.p_cust, self.p_due, self.p_amount
+        p = len(c)
+        cure = self.cure[c]
+        cured = cure <= self.end
+        before = cured & (due <= cure)
+        after = cured & (due > cure)
+        part1 = paid1 & (p1 < cure)
+        part2 = paid2 & (p2 < cure)
+        paid_before = np.where(part1, a1, 0) + np.where(part2, a2, 0)
+        # a chronic invoice paid together with the next one is paid when the next one is
+        carried = np.zeros(p, dtype=bool)
+        carried[paired] = True
+        carried_paid = np.zeros(p, dtype=bool)
+        carried_paid[paired] = paid1[paired + 1] & (p1[paired + 1] < cure[paired])
+        paid_before = np.where(carried, np.where(carried_paid, amount, 0), paid_before)
+        remaining = np.maximum(amount - paid_before, 0)
+        rest_in_2 = before & part1 & (remaining > 0)
+        rest_in_1 = before & ~part1 & (remaining > 0)
+        paid1 = np.where(before, part1 | rest_in_1, paid1)
+        paid2 = np.where(before, part2 | rest_in_2, paid2)
+        p1 = np.where(rest_in_1, cure, p1)
+        a1 = np.where(rest_in_1, remaining, a1)
+        p2 = np.where(rest_in_2, cure, p2)
+        a2 = np.where(rest_in_2, remaining, a2)
+        has2 = np.where(before, paid2, has2)
+        on_time = np.maximum(np.maximum(due - _uniform_int(self.rng, 0, 10, p), cure), self.p_inv + 1)
+        paid1 = paid1 | after
+        p1 = np.where(after, on_time, p1)
+        a1 = np.where(after, amount, a1)
+        a2 = np.where(after, 0, a2)
+        paid2 = paid2 & ~after
+        has2 = has2 & ~after
+        p2 = np.maximum(p2, p1)
+        return p1, p2, a1, a2, paid1, paid2, has2
 
     # --- credit notes deducted from the next payment; occasional overpayments -------------------------------------
     def _credit_notes_and_overpayments(self) -> None:
@@ -821,6 +986,16 @@ class _ChunkSimulation:
         cn_c = self.d_cust[cn]
         late_cn = self.troubled[cn_c] & (self.d_date[cn] >= np.minimum(self.shock[cn_c], self.trouble_due[cn_c] - 60))
         self.d_cn[cn[late_cn]] = False
+        # respond: a re-billed document is paid (unapplied) on the cure day, or on time if due after it
+        rb = cn[late_cn]
+        rb_c = self.d_cust[rb]
+        rb_cure = self.cure[rb_c]
+        cured = rb_cure <= self.end
+        rb, rb_c, rb_cure = rb[cured], rb_c[cured], rb_cure[cured]
+        rb_due = self.d_due[rb]
+        on_time = np.maximum(np.maximum(rb_due - _uniform_int(rng, 0, 10, len(rb)), rb_cure), self.d_date[rb] + 1)
+        self.rebill_cust, self.rebill_amount = rb_c, self.d_amount[rb]
+        self.rebill_date = np.where(rb_due <= rb_cure, rb_cure, on_time)
         cn = cn[~late_cn]
         # the next payable invoice's payment is reduced by the credit note (first credit note per invoice)
         nxt = np.searchsorted(self.p_doc, cn, side="right")
@@ -917,8 +1092,8 @@ class _ChunkSimulation:
         add(c[r], np.maximum(inv + 1, due - 5)[r], np.minimum(due - 1, end)[r], np.ones(int(r.sum())),
             np.full(int(r.sum()), CAT_ROUTINE), rows[r], zeros[r], zeros[r])
         # invoices paid (or to be paid) late, outside a current-arrears spell
-        lateness = self.pl_p1 - due
-        intended = np.where(self.pl_paid1 | (ty == GOOD), lateness, 0)
+        lateness = self.pl_p1_plan - due
+        intended = np.where(self.pl_paid1_plan | (ty == GOOD), lateness, 0)
         thr = np.select([ty == CHRONIC, ty == TEMPORARY], [10, 3], 5)
         prob = np.where(ty == CHRONIC, 0.7, 0.5)
         slip_row = np.zeros(p, dtype=bool)
@@ -926,9 +1101,9 @@ class _ChunkSimulation:
         late = ((intended > thr) & (rng.random(p) < prob) & ~self.pl_after & ~self.pl_in_batch & (ty != PATTERN)
                 & ~slip_row)
         count = np.clip(1 + lateness // 15, 1, 4)
-        add(c[late], (due + 2)[late], np.minimum(self.pl_p1 - 1, end)[late], count[late],
-            np.where(ty == CHRONIC, CAT_LATE_CHRONIC, CAT_LATE)[late], rows[late], self.pl_p1[late],
-            self.pl_a1[late])
+        add(c[late], (due + 2)[late], np.minimum(self.pl_p1_plan - 1, end)[late], count[late],
+            np.where(ty == CHRONIC, CAT_LATE_CHRONIC, CAT_LATE)[late], rows[late], self.pl_p1_plan[late],
+            self.pl_a1_plan[late])
         # current arrears of troubled customers, from a few days after the first missed due date to the end
         t = self.ttype
         cidx = np.arange(n, dtype=np.int64)
@@ -1007,7 +1182,10 @@ class _ChunkSimulation:
         is_promise = outcome == PROMISE
         hardship = outcome == HARDSHIP
 
+        # respond: once the arrears have ended, their contacts stop (routine reminders go on)
+        shown = (cat == CAT_ROUTINE) | (date < self.cure[cust])
         order = np.lexsort((np.arange(a), date, cust))  # by customer, date, then episode order
+        order = order[shown[order]]
         self.a_cust = cust[order]
         self.a_date = date[order]
         self.a_channel = channel[order]
@@ -1022,10 +1200,12 @@ class _ChunkSimulation:
         pay_date = np.maximum(prom_date - _uniform_int(rng, 0, 3, a), date)[kp]
         kp_cust = cust[kp]
         link = np.where(self.ttype[kp_cust] == CHRONIC, True, rng.random(len(kp_cust)) < 0.5)
-        self.kept_cust = kp_cust
-        self.kept_date = np.minimum(pay_date, end)
-        self.kept_amount = prom_amt[kp]
-        self.kept_link = np.where(link, self.d_pos[kp_cust], -1)
+        pay_date = np.minimum(pay_date, end)
+        before_cure = pay_date < self.cure[kp_cust]  # respond: the cure payment settles the rest
+        self.kept_cust = kp_cust[before_cure]
+        self.kept_date = pay_date[before_cure]
+        self.kept_amount = prom_amt[kp][before_cure]
+        self.kept_link = np.where(link, self.d_pos[kp_cust], -1)[before_cure]
 
     # --- payments ----------------------------------------------------------------------------------------------
     def _payments(self) -> dict[str, I64]:
@@ -1059,9 +1239,13 @@ class _ChunkSimulation:
         tiny_frac = rng.uniform(0.02, 0.06, len(tiny_c))
         tiny_a = np.maximum(np.round(self.trouble_amount[tiny_c] * tiny_frac), 1).astype(np.int64)
         tiny_l = np.where(rng.random(len(tiny_c)) < 0.5, self.d_pos[tiny_c], -1)
+        before_cure = tiny_d < self.cure[tiny_c]
+        tiny_c, tiny_d, tiny_a, tiny_l = (x[before_cure] for x in (tiny_c, tiny_d, tiny_a, tiny_l))
+        rebill_l = np.full(len(self.rebill_cust), -1, dtype=np.int64)
         for arr_c, arr_d, arr_a, arr_l in ((tiny_c, tiny_d, tiny_a, tiny_l),
                                            (self.kept_cust, self.kept_date, self.kept_amount, self.kept_link),
-                                           (self.batch_cust, self.batch_date, self.batch_amount, self.batch_link)):
+                                           (self.batch_cust, self.batch_date, self.batch_amount, self.batch_link),
+                                           (self.rebill_cust, self.rebill_date, self.rebill_amount, rebill_l)):
             parts_c.append(arr_c)
             parts_d.append(arr_d)
             parts_a.append(arr_a)
@@ -1090,8 +1274,8 @@ class _ChunkSimulation:
     # --- arrow tables --------------------------------------------------------------------------------------------
     def _tables(self, pay: dict[str, I64], offsets: dict[str, int],
                 widths: dict[str, int]) -> tuple[dict[str, pa.Table], pa.Table]:
-        rng, n = self.rng, self.n
-        cust_ids = _ids("C", np.arange(self.first_no, self.first_no + n, dtype=np.int64), widths["customers"])
+        rng = self.rng
+        cust_ids = self.cust_ids
         tables: dict[str, pa.Table] = {}
         tables["customers"] = self._customer_table(cust_ids)
 
@@ -1296,6 +1480,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, default=_DEFAULTS.end, metavar="YYYY-MM-DD",
                    help="last day with events (invoices, payments, contacts, rates); only due dates and "
                         "promised dates lie beyond it. Use it as the as-of date (default %(default)s)")
+    p.add_argument("--respond", action="store_true",
+                   help="troubled customers' arrears end by a recovery hazard that depends on their type and "
+                        "their arm in the demo champion/challenger tests (true effects in strategy_effects.csv "
+                        "and recovery_truth.csv beside the truth file), so strategy outcomes can be checked")
     p.add_argument("--force", action="store_true",
                    help="write into a non-empty folder, replacing the five table files (other files are kept)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -1305,7 +1493,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = DemoConfig(customers=args.customers, seed=args.seed, start=args.start, end=args.end,
-                             file_format=args.file_format)
+                        file_format=args.file_format, respond=args.respond)
     say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
     say(f"Generating demo data: {config.customers:,} customers, seed {config.seed}, "
         f"{config.start} .. {config.end}, {config.file_format} -> {args.out}")
@@ -1320,6 +1508,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"  {name:<{width}}  {rows:>12,} rows  {size / 1e6:>10,.1f} MB")
     say(f"  {'truth':<{width}}  {sum(result.type_counts.values()):>12,} rows  "
         + ", ".join(f"{k} {v:,}" for k, v in result.type_counts.items()))
+    if result.recovery_path is not None:
+        say(f"  true outcomes: {result.recovery_path.name}, {result.effects_path.name} beside the truth file")
     say(f"Wrote {result.out_dir} and {result.truth_path} in {result.elapsed_seconds:.1f} s")
     return 0
 

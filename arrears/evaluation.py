@@ -47,16 +47,29 @@ class Evaluation:
                 "confusion": self.confusion, "listed": self.listed}
 
 
+def _truth_at_end(truth_csv: Path) -> tuple[str, list[str]]:
+    """SQL for (customer_id, true_type) at the end of the data: with `arrears-demo --respond` data (a
+    recovery_truth.csv beside the truth file) a troubled customer whose arrears ended is a good payer again."""
+    recovery = Path(truth_csv).with_name("recovery_truth.csv")
+    if not recovery.exists():
+        return "select customer_id, true_type from read_csv(?, all_varchar = true)", [str(truth_csv)]
+    return ("""select t.customer_id, case when r.cure_date is not null then 'good' else t.true_type end as true_type
+               from read_csv(?, all_varchar = true) as t
+               left join read_csv(?, all_varchar = true) as r on r.customer_id = t.customer_id""",
+            [str(truth_csv), str(recovery)])
+
+
 def evaluate(db: Path, truth_csv: Path) -> Evaluation:
+    truth_sql, params = _truth_at_end(truth_csv)
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
-            """
+            f"""
             select t.true_type, coalesce(m.overdue_type, 'not_listed') as predicted, count(*) as n
-            from read_csv(?, all_varchar = true) as t
+            from ({truth_sql}) as t
             left join marts.mart_overdue_customers as m on m.customer_id = t.customer_id
             group by all
             """,
-            [str(truth_csv)],
+            params,
         ).fetchall()
     columns = (*TYPES, "not_listed")
     confusion = {t: dict.fromkeys(columns, 0) for t in TRUE_TYPES}
@@ -170,8 +183,7 @@ def evaluate_watchlist(db: Path, truth_csv: Path) -> WatchEvaluation:
     """The watch list against the generator's pattern-change customers: size, precision, recall, and precision
     at K (K = the number of true pattern changes) by the list's own order (priority_rank, by warning_score)."""
     with duckdb.connect(str(db), read_only=True) as con:
-        truth = dict(con.execute("select customer_id, true_type from read_csv(?, all_varchar = true)",
-                                 [str(truth_csv)]).fetchall())
+        truth = dict(con.execute(*_truth_at_end(truth_csv)).fetchall())
         ranked = [r[0] for r in con.execute(
             "select customer_id from marts.mart_watchlist order by priority_rank").fetchall()]
     k = sum(1 for t in truth.values() if t == "pattern_change")

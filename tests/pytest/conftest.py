@@ -23,7 +23,7 @@ DEMO_GENERATOR = ROOT / "scripts" / "generate_demo_data.py"
 # `item._nodeid`, which pytest 9's `nodeid` no longer reads).
 LONGEST_FIRST = (
     "test_daily_loads", "test_contract_properties", "test_cross_engine", "test_faults_delivery", "test_pipeline",
-    "test_strategy_outcomes",
+    "test_strategy_outcomes", "test_demo_outcomes",
     "test_incremental", "test_publish", "test_faults_money", "test_type_scenarios", "test_loads",
     "test_airflow_dag", "export_and_report", "test_staging_bad_input", "test_faults_reading", "demo_build",
 )
