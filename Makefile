@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export ARREARS_HOME := $(ROOT)
 export ARREARS_DB
 
-.PHONY: run test test-fast lint lint-python lint-sql venv venv-airflow engines demo-data benchmark evaluate clean
+.PHONY: study run test test-fast lint lint-python lint-sql venv venv-airflow engines demo-data benchmark evaluate clean
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,15 @@ demo-data: venv
 
 run: demo-data
 	$(VENV)/bin/arrears-run --raw-dir $(RAW_DIR) --db $(ARREARS_DB) --out $(OUT_DIR) --replay-month-ends $(REPLAY_MONTH_ENDS)
+
+# The credit-risk study (docs/risk.md, "The study") on the warehouse of `make run`, and on UCI Taiwan when the
+# public datasets folder is there (DATASETS_DIR). STUDY_ARGS=--short: the quick version CI runs.
+DATASETS_DIR ?= $(ROOT)/../shared/datasets
+UCI_CSV := $(DATASETS_DIR)/uci_default_credit_card_taiwan/default_of_credit_card_clients.csv
+study: venv
+	$(VENV)/bin/arrears-risk-study --db $(ARREARS_DB) --out $(OUT_DIR)/study $(STUDY_ARGS) \
+		$$(test -f $(UCI_CSV) && echo --csv $(UCI_CSV) --label default.payment.next.month --id ID \
+		   --name "UCI-Taiwan" --increasing '^PAY_[0-9]$$' --exposure LIMIT_BAL)
 
 # Airflow lives in its own environment (.venv-airflow); the DAG calls .venv for dbt.
 # (its lock is compiled for Python 3.11; on another Python the Airflow tests skip, unless ARREARS_REQUIRE_AIRFLOW=1)

@@ -28,7 +28,8 @@ LONGEST_FIRST = (
     "test_airflow_dag", "export_and_report", "test_staging_bad_input", "test_faults_reading", "demo_build",
 )
 GROUPS = {"test_export": "export_and_report", "test_report": "export_and_report",   # export_dataset fixture
-          "test_allocation_demo": "demo_build", "test_benchmark_anchor": "demo_build", "test_contract": "demo_build"}
+          "test_allocation_demo": "demo_build", "test_benchmark_anchor": "demo_build", "test_contract": "demo_build",
+          "test_risk_study": "demo_build"}
 
 
 def group_of(nodeid: str) -> str:
