@@ -774,12 +774,9 @@ class _ChunkSimulation:
         """respond: each troubled customer's arm in its type's test, hazard, and the day its arrears end."""
         t, n = self.ttype, self.n
         ids = self.cust_ids.to_pylist()
-        self.test_no = np.full(n, -1, dtype=np.int64)  # index into RECOVERY_TESTS' order, -1 = none
         self.challenger = np.zeros(n, dtype=bool)
-        tests = list(RECOVERY_TESTS.items())
-        for k, (ty, (test_id, share)) in enumerate(tests):
+        for ty, (test_id, share) in RECOVERY_TESTS.items():
             for i in np.flatnonzero(self.troubled & (t == ty)):
-                self.test_no[i] = k
                 self.challenger[i] = test_arm(test_id, ids[i], share) == "challenger"
         hazard = np.zeros(n)
         for (ty, variant), cure_30 in TRUE_CURE_30.items():
@@ -793,13 +790,12 @@ class _ChunkSimulation:
     def recovery_table(self) -> pa.Table:
         """respond: per troubled customer the spell start, arm, true daily hazard and cure day (if by the end)."""
         rows = np.flatnonzero(self.troubled)
-        names = [RECOVERY_TESTS[ty][0] for ty in RECOVERY_TESTS]
-        test_no = self.test_no[rows]
+        test_id = pa.array([RECOVERY_TESTS.get(int(ty), (None,))[0] for ty in self.ttype[rows]], pa.string())
         return pa.table({
             "customer_id": self.cust_ids.take(pa.array(rows)),
             "true_type": _codes(TYPE_NAMES, self.ttype[rows]),
             "spell_start": _dates(self.trouble_due[rows] + 1),
-            "test_id": _codes(names, np.maximum(test_no, 0), test_no >= 0),
+            "test_id": test_id,
             "variant": _codes(("champion", "challenger"), self.challenger[rows].astype(np.int64)),
             "daily_cure_hazard": pa.array(self.hazard[rows]),
             "cure_date": _dates(self.cure[rows], self.cure[rows] <= self.end),
@@ -965,7 +961,7 @@ class _ChunkSimulation:
         p2 = np.where(rest_in_2, cure, p2)
         a2 = np.where(rest_in_2, remaining, a2)
         has2 = np.where(before, paid2, has2)
-        on_time = np.maximum(np.maximum(due - _uniform_int(self.rng, 0, 10, p), cure), self.p_inv + 1)
+        on_time = self._on_time_after_cure(due, cure, self.p_inv)
         paid1 = paid1 | after
         p1 = np.where(after, on_time, p1)
         a1 = np.where(after, amount, a1)
@@ -974,6 +970,11 @@ class _ChunkSimulation:
         has2 = has2 & ~after
         p2 = np.maximum(p2, p1)
         return p1, p2, a1, a2, paid1, paid2, has2
+
+    def _on_time_after_cure(self, due: I64, cure: I64, issued: I64) -> I64:
+        """respond: a document paid by a customer whose arrears ended: 0-10 days before its due date, never
+        before the cure day nor on the day it was issued."""
+        return np.maximum(np.maximum(due - _uniform_int(self.rng, 0, 10, len(due)), cure), issued + 1)
 
     # --- credit notes deducted from the next payment; occasional overpayments -------------------------------------
     def _credit_notes_and_overpayments(self) -> None:
@@ -993,7 +994,7 @@ class _ChunkSimulation:
         cured = rb_cure <= self.end
         rb, rb_c, rb_cure = rb[cured], rb_c[cured], rb_cure[cured]
         rb_due = self.d_due[rb]
-        on_time = np.maximum(np.maximum(rb_due - _uniform_int(rng, 0, 10, len(rb)), rb_cure), self.d_date[rb] + 1)
+        on_time = self._on_time_after_cure(rb_due, rb_cure, self.d_date[rb])
         self.rebill_cust, self.rebill_amount = rb_c, self.d_amount[rb]
         self.rebill_date = np.where(rb_due <= rb_cure, rb_cure, on_time)
         cn = cn[~late_cn]

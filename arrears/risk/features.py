@@ -14,6 +14,7 @@ engineering cannot leak the test rows' labels.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,22 +58,23 @@ def engineer(frame: pd.DataFrame, candidates: list[str]) -> Engineered:
         a = frame[cols].to_numpy(dtype="float64")
         k = a.shape[1]
         t = np.arange(k, dtype="float64") - (k - 1) / 2
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # a row with every period empty (allowed) stays NaN, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
             filled = np.where(np.isnan(a), np.nanmean(a, axis=1, keepdims=True), a)
-        new[f"{stem}__mean"] = np.nanmean(filled, axis=1)
-        new[f"{stem}__max"] = np.nanmax(filled, axis=1)
-        new[f"{stem}__min"] = np.nanmin(filled, axis=1)
+            new[f"{stem}__mean"] = np.nanmean(filled, axis=1)
+            new[f"{stem}__max"] = np.nanmax(filled, axis=1)
+            new[f"{stem}__min"] = np.nanmin(filled, axis=1)
         new[f"{stem}__spread"] = new[f"{stem}__max"] - new[f"{stem}__min"]
         new[f"{stem}__trend"] = filled @ t / (t @ t)
-        new[f"{stem}__first_vs_rest"] = filled[:, 0] - np.nanmean(filled[:, 1:], axis=1)
+        new[f"{stem}__first_vs_rest"] = filled[:, 0] - filled[:, 1:].mean(axis=1)
         new[f"{stem}__periods_above_zero"] = (filled > 0).sum(axis=1).astype("float64")
         if np.nanmean(a >= 0) >= 0.95:
-            amounts[stem] = filled
+            amounts[stem] = (filled, new[f"{stem}__mean"])
         log.append(f"history {stem}: {k} periods ({', '.join(cols)})")
     stems = sorted(amounts)
     for i, s1 in enumerate(stems):
         for s2 in stems[i + 1:]:
-            a1, a2 = amounts[s1], amounts[s2]
+            (a1, _), (a2, _) = amounts[s1], amounts[s2]
             if a1.shape[1] != a2.shape[1]:
                 continue
             new[f"{s1}__over__{s2}"] = _safe_ratio(a1.sum(axis=1), a2.sum(axis=1))
@@ -84,8 +86,8 @@ def engineer(frame: pd.DataFrame, candidates: list[str]) -> Engineered:
               and not any(c in cols for cols in hist.values())]
     for lim in limits:
         den = frame[lim].to_numpy(dtype="float64")
-        for stem, a in amounts.items():
-            new[f"{stem}__mean_over__{lim}"] = _safe_ratio(np.nanmean(a, axis=1), den)
+        for stem, (a, mean) in amounts.items():
+            new[f"{stem}__mean_over__{lim}"] = _safe_ratio(mean, den)
             new[f"{stem}__first_over__{lim}"] = _safe_ratio(a[:, 0], den)
         log.append(f"utilisation against {lim}")
     extra = pd.DataFrame(new, index=frame.index)

@@ -98,7 +98,6 @@ class StudyData:
     split: Split
     source: str
     increasing: list[str] = field(default_factory=list)   # columns whose higher values mean higher risk
-    decreasing: list[str] = field(default_factory=list)
     dates: pd.Series | None = None                         # observation dates (warehouse): PSI and calibration by month
     exposure: np.ndarray | None = None                     # per row, for the policy curves (1 when None)
     exposure_column: str | None = None
@@ -130,8 +129,8 @@ def prepare(data: StudyData, train_rows: np.ndarray) -> Prepared:
     extra = eng.frame[eng.new_columns].to_numpy(dtype="float64")
     X = np.hstack([raw_X, extra]) if extra.size else raw_X
     columns = raw_columns + eng.new_columns
-    inc, dec = set(data.increasing), set(data.decreasing)
-    monotone = [1 if c in inc else -1 if c in dec else 0 for c in columns]
+    increasing = set(data.increasing)
+    monotone = [1 if c in increasing else 0 for c in columns]
     return Prepared(cleaner, typed, raw_X, raw_columns, raw_cat, X, columns, eng.new_columns, eng.log, monotone)
 
 
@@ -228,20 +227,20 @@ def bootstrap_indices(n: int, replicates: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, size=(replicates, n))
 
 
-def metric_interval(y: np.ndarray, scores: dict[str, np.ndarray], boot: np.ndarray, fn) -> dict:
-    """Point value and 95% percentile interval of fn per model, and of each model's difference to the baseline
-    (paired: the same resampled rows for every model)."""
+def metric_interval(y: np.ndarray, scores: dict[str, np.ndarray], boot: np.ndarray, fn,
+                    reference: str = "baseline", prefix: str = "vs_baseline") -> dict:
+    """Point value and 95% percentile interval of fn per model, and of each model's difference to the
+    `reference` model (paired: the same resampled rows for every model), under keys `prefix`, `prefix_low`,
+    `prefix_high`."""
     draws = {name: np.array([fn(y[i], s[i]) for i in boot]) for name, s in scores.items()}
+    points = {name: fn(y, s) for name, s in scores.items()}
     out = {}
-    for name, s in scores.items():
-        point = fn(y, s)
+    for name in scores:
         lo, hi = np.nanpercentile(draws[name], [2.5, 97.5])
-        row = {"value": point, "low": lo, "high": hi}
-        if "baseline" in scores and name != "baseline":
-            diff = draws[name] - draws["baseline"]
-            dlo, dhi = np.nanpercentile(diff, [2.5, 97.5])
-            row.update({"vs_baseline": point - fn(y, scores["baseline"]), "vs_baseline_low": dlo,
-                        "vs_baseline_high": dhi})
+        row = {"value": points[name], "low": lo, "high": hi}
+        if reference in scores and name != reference:
+            dlo, dhi = np.nanpercentile(draws[name] - draws[reference], [2.5, 97.5])
+            row.update({prefix: points[name] - points[reference], f"{prefix}_low": dlo, f"{prefix}_high": dhi})
         out[name] = row
     return out
 
@@ -325,7 +324,7 @@ def run_dataset(data: StudyData, cfg: StudyConfig, say: Callable[[str], None] = 
         "rows": int(len(y)), "bad_rate_train": float(y[train].mean()), "bad_rate_test": float(y_test.mean()),
         "cleaning": prep.cleaner.describe(), "engineering": prep.engineering_log,
         "engineered_columns": len(prep.engineered), "raw_columns": len(prep.raw_columns),
-        "monotone": {"increasing": data.increasing, "decreasing": data.decreasing},
+        "monotone": {"increasing": data.increasing},
         "cv": {"folds": len(folds), "kind": "forward-chaining by month" if data.dates is not None else
                "stratified k-fold", "held_out_rows": int(len(held)), "roc_auc": cv_auc, "grid": grid_rows, "lightgbm_params": params,
                "lightgbm_trees": size, "ensemble_weights": weight,
@@ -517,15 +516,14 @@ def reject_experiment(prep: Prepared, train: np.ndarray, test: np.ndarray, y: np
         scores[method] = model.predict_proba(prep.X)[:, 1]
     oracle = fit_lightgbm(prep.X, applicants, y, params, size, cfg.seed, cfg.threads)
     scores["oracle (every outcome)"] = oracle.predict_proba(prep.X)[:, 1]
-    intervals = metric_interval(y[test], {k: v[test] for k, v in scores.items()}, boot, metrics.roc_auc)
-    none = scores["none (accepted only)"]
+    none = "none (accepted only)"
+    intervals = metric_interval(y[test], {k: v[test] for k, v in scores.items()}, boot, metrics.roc_auc,
+                                reference=none, prefix="vs_none")
     for name, p in scores.items():
-        d = np.array([metrics.roc_auc(y[test][i], p[test][i]) - metrics.roc_auc(y[test][i], none[test][i])
-                      for i in boot]) if name != "none (accepted only)" else np.zeros(1)
-        rows[name] = {"roc_auc_test": intervals[name]["value"], "roc_auc_low": intervals[name]["low"],
-                      "roc_auc_high": intervals[name]["high"],
-                      "vs_none": intervals[name]["value"] - intervals["none (accepted only)"]["value"],
-                      "vs_none_low": float(np.percentile(d, 2.5)), "vs_none_high": float(np.percentile(d, 97.5)),
+        r = intervals[name]
+        rows[name] = {"roc_auc_test": r["value"], "roc_auc_low": r["low"], "roc_auc_high": r["high"],
+                      "vs_none": r.get("vs_none", 0.0), "vs_none_low": r.get("vs_none_low", 0.0),
+                      "vs_none_high": r.get("vs_none_high", 0.0),
                       "mean_pd_rejected_region": float(p[test_rejected].mean()) if len(test_rejected) else None}
     return {"policy": f"logistic regression on standardised raw columns fitted on {len(old):,} rows; rejects "
                       f"the riskiest {cfg.reject_share:.0%} of {len(applicants):,} applicants",

@@ -103,8 +103,16 @@ def load_csv(group: dict, cfg: StudyConfig, test_size: float) -> StudyData:
     if group.get("id"):
         frame.index = frame[group["id"]].astype(str).to_numpy()
     candidates = [c for c in frame.columns if c not in (group["label"], group.get("id"))]
-    increasing = [c for c in candidates if group.get("increasing") and re.search(group["increasing"], str(c))]
-    exposure = frame[group["exposure"]].to_numpy(dtype="float64") if group.get("exposure") else None
+    try:
+        pattern = re.compile(group.get("increasing") or r"(?!)")
+    except re.error as exc:
+        raise DataError(f"--increasing {group['increasing']!r} is not a regular expression: {exc}") from exc
+    increasing = [c for c in candidates if pattern.search(str(c))]
+    exposure = None
+    if group.get("exposure"):
+        exposure = pd.to_numeric(frame[group["exposure"]], errors="coerce").to_numpy(dtype="float64")
+        if np.isnan(exposure).all():
+            raise DataError(f"{path}: --exposure column {group['exposure']!r} holds no number")
     split = stratified_split(y, test_size, 0.2, cfg.seed)
     return StudyData(name=group.get("name") or path.stem, frame=frame, y=y, candidates=candidates, split=split,
                      source=str(path), increasing=increasing, exposure=exposure,
