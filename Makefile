@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export ARREARS_HOME := $(ROOT)
 export ARREARS_DB
 
-.PHONY: study run test test-fast lint lint-python lint-sql venv venv-airflow engines demo-data benchmark evaluate clean
+.PHONY: metrics study run test test-fast lint lint-python lint-sql venv venv-airflow engines demo-data benchmark evaluate clean
 
 venv: $(VENV)/.installed
 
@@ -46,6 +46,12 @@ study: venv
 	$(VENV)/bin/arrears-risk-study --db $(ARREARS_DB) --out $(OUT_DIR)/study $(STUDY_ARGS) \
 		$$(test -f $(UCI_CSV) && echo --csv $(UCI_CSV) --label default.payment.next.month --id ID \
 		   --name "UCI-Taiwan" --increasing '^PAY_[0-9]$$' --exposure LIMIT_BAL)
+
+# The semantic layer on the published file, read-only (docs/semantic_layer.md): make metrics [QUERY=saved query]
+QUERY ?= portfolio_monthly
+metrics: venv
+	cd $(ROOT) && $(VENV)/bin/dbt parse --quiet
+	cd $(ROOT) && ARREARS_TARGET=published $(VENV)/bin/mf query --saved-query $(QUERY)
 
 # Airflow lives in its own environment (.venv-airflow); the DAG calls .venv for dbt.
 # (its lock is compiled for Python 3.11; on another Python the Airflow tests skip, unless ARREARS_REQUIRE_AIRFLOW=1)

@@ -162,6 +162,10 @@ final as (
         {%- endfor %}
         cast(billed_base as {{ money_type() }}) as billed_base,
         cast(collected_base as {{ money_type() }}) as collected_base,
+        cast(period_days as {{ dbt.type_bigint() }}) as period_days,
+        -- the previous period's outstanding (null for the first period); the semantic layer's CEI reads it
+        cast(case when has_opening_balance then opening_outstanding_base end as {{ money_type() }})
+            as opening_outstanding_base,
         -- efficiency
         {{ safe_divide('outstanding_base * period_days', 'billed_base') }} as dso_days,
         -- CEI = (opening AR + billed - closing AR) / (opening AR + billed - closing current AR) x 100
