@@ -60,6 +60,17 @@ venv-airflow:
 		bash orchestration/airflow/setup_venv.sh; \
 	else echo "Not building .venv-airflow: requirements/airflow.lock is for Python 3.11"; fi
 
+# Apache Superset lives in its own environment (.venv-bi, requirements/bi.lock, compiled for Python 3.11 like
+# Airflow's); `make bi` serves the dashboards of bi/bundle on the published file (docs/bi.md).
+# BI_ARGS: e.g. --port 8089, --no-serve, --export (the round trip after a change in the UI).
+venv-bi:
+	@if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+		bash bi/setup_venv.sh; \
+	else echo "Not building .venv-bi: requirements/bi.lock is for Python 3.11"; fi
+
+bi: venv venv-bi
+	$(PY) scripts/bi.py --db $(ARREARS_DB) $(BI_ARGS)
+
 # PostgreSQL + Spark for the cross-engine check (installs Debian packages when run as root).
 engines: venv
 	@bash scripts/ci/setup_engines.sh
