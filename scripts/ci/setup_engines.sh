@@ -64,19 +64,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # --- the virtual environment ---------------------------------------------------------------------------------
-"$PYTHON" -c 'import sys; sys.exit("Python 3.11 is required for the engines lock, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
-if [ -f "$VENV/.installed-lock" ] && cmp -s "$LOCK" "$VENV/.installed-lock"; then
-    log "$VENV is up to date with $LOCK"
-else
-    log "building $VENV from $LOCK (a few minutes the first time: pyspark is large)"
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    # (the grep drops pip's notes about find-links folders of this machine's pip.conf that do not exist)
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r "$LOCK" \
-        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-    "$VENV/bin/python" -m pip check
-    cp "$LOCK" "$VENV/.installed-lock"
-fi
+. "$ROOT/scripts/ci/locked_venv.sh"
+build_locked_venv engines "$LOCK" "$VENV" "$PYTHON"
 # the project's package (arrears/, pyproject.toml) installed editable, as the Makefile does for .venv
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT" \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
