@@ -17,9 +17,16 @@
     {%- set where = config.get('where', '') -%}
     {%- set restated = restated_scope(relation) -%}
     {%- if restated is not none -%}
+        {#- a model that also computes new dates for everyone (meta.new_dates_column, the history) keeps them
+            in `<model>__new_dates`: those rows were written by this run too -#}
+        {%- set new_dates_column = restating_meta(relation).get('new_dates_column') -%}
         {%- set filtered -%}
             (select * from {{ relation }}
-             where customer_id in (select customer_id from {{ restated }}){% if where %} and ({{ where }}){% endif %}) dbt_subquery
+             where (customer_id in (select customer_id from {{ restated }})
+             {%- if new_dates_column %}
+                    or {{ new_dates_column }} in (select snapshot_date from
+                       {{ restated.incorporate(path={'identifier': relation.identifier ~ '__new_dates'}) }})
+             {%- endif %}){% if where %} and ({{ where }}){% endif %}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- elif where -%}
@@ -37,10 +44,7 @@
     {%- endif -%}
     {#- only a model that restates customers (meta.restates_customers, set with its restated pre-hooks) has the
         table; the other tests ask nothing of the database -#}
-    {%- set restating = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
-                        | selectattr('alias', 'equalto', relation.identifier)
-                        | selectattr('config.meta.restates_customers', 'defined') | list -%}
-    {%- if restating | length == 0 -%}
+    {%- if restating_meta(relation) is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set schema = generate_schema_name('intermediate', none) -%}
@@ -54,4 +58,12 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return(api.Relation.create(database=relation.database, schema=schema, identifier=identifier)) }}
+{%- endmacro %}
+
+{#- The meta of the model behind `relation` when it restates customers (meta.restates_customers), else none. -#}
+{% macro restating_meta(relation) -%}
+    {%- set restating = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+                        | selectattr('alias', 'equalto', relation.identifier)
+                        | selectattr('config.meta.restates_customers', 'defined') | list -%}
+    {{ return(restating[0].config.meta if restating else none) }}
 {%- endmacro %}

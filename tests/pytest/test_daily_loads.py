@@ -43,8 +43,9 @@ STAGED_INCREMENTALLY = ("invoices", "payments", "collection_actions")
 
 def _run_state(table: str) -> bool:
     """Tables that only an incremental run writes: what incremental staging restated (macros/staging_delta.sql)
-    and which customers the per-customer models recomputed (macros/restated.sql)."""
-    return table.endswith(("__delta", "__restated"))
+    and which customers the per-customer models recomputed (macros/restated.sql), with the history's candidates
+    and new dates (macros/history_restated.sql)."""
+    return table.endswith(("__delta", "__restated", "__candidates", "__new_dates"))
 MODELS_AND_SEEDS = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 

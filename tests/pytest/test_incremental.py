@@ -27,11 +27,14 @@ RUN_LOG_COLUMNS = {"mart_portfolio_monthly": {"temporary_customers", "chronic_cu
 
 
 def _tables(db: Path) -> list[tuple[str, str]]:
-    """The tables of both schemas, less `<model>__restated`: what the last incremental run recomputed (a record
-    of the run, which a full refresh does not write)."""
+    """The tables of both schemas, less `<model>__restated` (what the last incremental run recomputed) and the
+    history's `__candidates` and `__new_dates` (what it considered and the dates it added): records of the
+    run, which a full refresh does not write. The history's `__state` stays: kept up to date for the changed
+    customers only, it must equal the one a full refresh computes for everyone."""
     return [tuple(r) for r in query(db, """
         select table_schema, table_name from information_schema.tables
-        where table_schema in ('intermediate', 'marts') and table_name not like '%\\_\\_restated' escape '\\'
+        where table_schema in ('intermediate', 'marts')
+          and not regexp_matches(table_name, '__(restated|candidates|new_dates)$')
         order by 1, 2""")]
 
 
@@ -234,3 +237,54 @@ def test_a_new_days_fx_rate_restates_nobody_and_a_corrected_one_only_its_currenc
     # another base currency changes every base amount: everyone is restated
     run("day2_corrected", "2026-06-21", _fx_rates("2026-06-21", {("EUR", "2026-05-20"): "7.90000000"}), base="HKD")
     assert restated() == {m: {"EUR1", "USD1", "CNY1"} for m in PER_CUSTOMER_MODELS}
+
+
+def test_history_restates_only_customers_whose_past_moved(tmp_path: Path) -> None:
+    """fct_customer_aging_history recomputes a changed customer's stored snapshots only when money applied on or
+    before the previous as-of date moved (macros/history_restated.sql). Day 2 brings a new payment for both
+    customers. MOVED's is linked to its older invoice, which the earlier unlinked payment had paid: that payment
+    now goes to the other invoice, so the older one was open (and past due) at the earlier snapshots. STILL's is
+    unlinked and only adds money after the previous as-of date. Would fail if the rule skipped MOVED (its
+    stored past would differ from a full refresh) or recomputed STILL."""
+    customers = [{"customer_id": c, "customer_name": f"Customer {c}", "customer_type": "business"}
+                 for c in ("MOVED", "STILL")]
+    invoices = [{"invoice_id": f"{c}-{n}", "customer_id": c, "invoice_date": "2026-05-01", "due_date": due,
+                 "amount": "100.00", "currency": "CNY"}
+                for c in ("MOVED", "STILL") for n, due in (("1", "2026-05-20"), ("2", "2026-06-10"))]
+    payments = [{"payment_id": f"{c}-U", "customer_id": c, "invoice_id": "", "payment_date": "2026-05-25",
+                 "amount": "100.00", "currency": "CNY"} for c in ("MOVED", "STILL")]
+    day2 = payments + [
+        {"payment_id": "MOVED-L", "customer_id": "MOVED", "invoice_id": "MOVED-1", "payment_date": "2026-06-21",
+         "amount": "100.00", "currency": "CNY"},
+        {"payment_id": "STILL-U2", "customer_id": "STILL", "invoice_id": "", "payment_date": "2026-06-21",
+         "amount": "50.00", "currency": "CNY"}]
+    db, fresh = tmp_path / "w.duckdb", tmp_path / "fresh.duckdb"
+
+    def run(name: str, as_of: str, pays: list[dict], target: Path, extra: list[str] | None = None) -> None:
+        raw = write_contract_folder(tmp_path / name, {"customers": customers, "invoices": invoices,
+                                                      "payments": pays})
+        run_dbt(["build", *(extra or [])], db=target, raw_dir=raw, as_of=as_of, select="+fct_customer_aging_history",
+                exclude=MODELS_ONLY)
+
+    run("day1", "2026-06-20", payments, db)
+    history = "select * from marts.fct_customer_aging_history order by all"
+    first = query(db, history)
+    run("day2", "2026-06-21", day2, db)
+
+    def ids(table: str) -> set[str]:
+        return {r[0] for r in query(db, f"select customer_id from intermediate.fct_customer_aging_history__{table}")}
+
+    assert ids("candidates") == {"MOVED", "STILL"}
+    assert ids("restated") == {"MOVED"}
+    # MOVED's past changed: its older invoice was paid only on day 2, so it was past due at the May month end
+    may = "select customer_id, past_due_base from marts.fct_customer_aging_history where snapshot_date = '2026-05-31'"
+    assert [r for r in first if r[0] == "MOVED" and str(r[1]) == "2026-05-31"], "day 1 had MOVED at the month end"
+    assert dict(query(db, may))["MOVED"] == Decimal("100.00")
+    assert all(r[5] == 0 for r in first if r[0] == "MOVED" and str(r[1]) == "2026-05-31")  # past due on day 1: none
+    # STILL's stored snapshots stand as day 1 wrote them
+    assert [r for r in query(db, history) if r[0] == "STILL" and str(r[1]) <= "2026-06-20"] == \
+        [r for r in first if r[0] == "STILL"]
+    run("day2", "2026-06-21", day2, fresh, ["--full-refresh"])
+    assert query(db, history) == query(fresh, history)
+    state = "select * from intermediate.fct_customer_aging_history__state order by all"
+    assert query(db, state) == query(fresh, state)

@@ -4,22 +4,22 @@
 
 {#-
     Incremental rule (docs/decisions.md): a customer's history depends only on its own documents, so a run
-    recomputes (1) every snapshot date not stored yet, for all customers, and (2) all snapshot dates of the
-    customers with a document dated between the previous as-of date (the latest stored snapshot) and this
-    one, whose allocation may have moved, or with a document changed since the previous run (fingerprint,
-    or an FX rate it used, macro restated_customers), found once in `<model>__restated`. Their old rows are
-    deleted first (pre-hooks). Snapshot dates no longer kept are deleted after, and the fingerprints and rates
-    this run was built from are stored (post-hooks). The result equals a full refresh.
+    recomputes (1) every snapshot date not stored yet (`<model>__new_dates`), for all customers, and (2) all
+    snapshot dates of the customers whose past moved (`<model>__restated`, macros/history_restated.sql): a
+    document changed or an FX rate it used was corrected, or a new document moved money the allocation had
+    applied on or before the previous as-of date. Their old rows are deleted first (pre-hooks). Snapshot dates
+    no longer kept are deleted after, and the state, fingerprints and rates this run was built from are stored
+    (post-hooks). The result equals a full refresh.
 -#}
 {{ config(
     materialized = 'table' if target.type == 'spark' else 'incremental',
     incremental_strategy = 'delete+insert',
     unique_key = ['customer_id', 'snapshot_date'],
-    pre_hook = restated_pre_hooks(),
-    meta = {'restates_customers': true},
+    pre_hook = history_pre_hooks(),
+    meta = {'restates_customers': true, 'new_dates_column': 'snapshot_date'},
     post_hook = [
         "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}"
-    ] + restated_post_hooks(),
+    ] + history_post_hooks(),
 ) }}
 
 with
@@ -48,10 +48,10 @@ dates_to_build as (
         snapshot_dates.is_month_end,
         snapshot_dates.is_week_end,
         {%- if is_incremental() %}
-        stored.snapshot_date is null as is_new_date
+        new_dates.snapshot_date is not null as is_new_date
     from snapshot_dates
-    left join (select distinct snapshot_date from {{ this }}) as stored
-        on snapshot_dates.snapshot_date = stored.snapshot_date
+    left join {{ companion_relation(this, 'new_dates') }} as new_dates
+        on snapshot_dates.snapshot_date = new_dates.snapshot_date
         {%- else %}
         true as is_new_date
     from snapshot_dates
@@ -86,6 +86,13 @@ invoice_spans as (
     inner join calendar_days as issued on invoices.invoice_date = issued.calendar_day
     left join calendar_days as settled on invoices.settled_date = settled.calendar_day
     left join calendar_days as first_paid on invoices.first_allocation_date = first_paid.calendar_day
+    {%- if is_incremental() %}
+    -- only what this run computes: invoices open at a new date (settled after the first one) and the
+    -- restated customers' invoices
+    where invoices.settled_date is null
+       or invoices.settled_date > (select min(snapshot_date) from dates_to_build where is_new_date)
+       or invoices.customer_id in (select customer_id from restated_customers)
+    {%- endif %}
 ),
 
 -- every distinct span with the snapshot dates in it: small (at most snapshots^3 / 6 rows), so joining the

@@ -1,0 +1,115 @@
+{#-
+    Which customers' stored history a daily run recomputes (fct_customer_aging_history; docs/decisions.md,
+    "History restates a customer only when its past moved").
+
+    The generic rule (macros/restated.sql) finds the customers whose documents, fingerprints or rates changed
+    since the previous run: `<model>__candidates`. Most of them only have a document dated after the previous
+    as-of date (today's invoice or payment). Such a document reaches the snapshot dates after the previous
+    as-of date only, which this run computes for every customer anyway, unless it moved money the allocation
+    had already applied on or before that date (the allocation is laid out as of the as-of date, so a payment
+    linked today to the oldest invoice, or a new invoice due before an open one, can move earlier pieces).
+
+    A customer's history at a snapshot date s depends only on: its posted invoices issued on or before s
+    (id, dates, amount, currency; int_invoice_settlement), the money applied to them on or before s
+    (int_payment_allocation, which also fixes the first-allocation and settled dates up to s), and the daily FX
+    rates. So each run stores, per customer, a hash of those rows up to its as-of date (`<model>__state`); the
+    next run compares it with the same hash of the current rows up to the previous as-of date. A candidate is
+    recomputed in full (`<model>__restated`) unless the hashes are equal, the as-of date did not move back, the
+    base currency is the same and none of its documents is in a currency whose past rate changed. Everyone else
+    gets the new snapshot dates only (`<model>__new_dates`). Without a stored state (a full refresh, or a
+    warehouse built before it existed) every candidate is recomputed. The daily-loads equality tests prove the
+    result equals a full refresh.
+-#}
+
+{#- per customer: a hash of the invoice rows issued and the allocation rows dated on or before `as_of_expr`
+    (default: the as-of date); only the customers in `customers` (a relation with customer_id) unless none -#}
+{% macro history_state(as_of_expr=none, customers=none) -%}
+    {%- if as_of_expr is none -%}
+        {%- set as_of_expr = '(select as_of_date from ' ~ ref('int_as_of_date') ~ ')' -%}
+    {%- endif %}
+    select customer_id, bit_xor(row_hash) as state_hash
+    from (
+        select customer_id,
+               {{ row_hash(["'invoice'", 'invoice_id', 'invoice_date', 'due_date', 'amount', 'currency']) }} as row_hash
+        from {{ ref('int_invoice_settlement') }}
+        where invoice_date <= {{ as_of_expr }}
+        {%- if customers is not none %} and customer_id in (select customer_id from {{ customers }}){% endif %}
+        union all
+        select customer_id,
+               {{ row_hash(["'allocation'", 'invoice_id', 'source_type', 'source_id', 'allocation_date',
+                            'allocated_amount']) }} as row_hash
+        from {{ ref('int_payment_allocation') }}
+        where allocation_date <= {{ as_of_expr }}
+        {%- if customers is not none %} and customer_id in (select customer_id from {{ customers }}){% endif %}
+    ) as state_rows
+    group by customer_id
+{%- endmacro %}
+
+{#- the candidates whose stored history up to the previous as-of date still holds (see above) -#}
+{% macro history_unchanged_candidates(model) -%}
+    {%- set candidates = companion_relation(model, 'candidates') -%}
+    {%- set stored = companion_relation(model, 'fingerprints') -%}
+    {%- set stored_fx = companion_relation(model, 'fx_rates') -%}
+    {%- set state = companion_relation(model, 'state') -%}
+    select current_state.customer_id
+    from ({{ history_state('(select max(built_as_of) from ' ~ stored ~ ')', candidates) }}) as current_state
+    cross join (select max(built_as_of) as previous_as_of, max(base_currency) as base_currency
+                from {{ stored }}) as previous_run
+    cross join {{ ref('int_as_of_date') }} as as_of
+    inner join {{ state }} as stored_state on current_state.customer_id = stored_state.customer_id
+    where current_state.state_hash = stored_state.state_hash
+      and as_of.as_of_date >= previous_run.previous_as_of
+      and previous_run.base_currency = '{{ var("base_currency") }}'
+      and current_state.customer_id not in (
+          select documents.customer_id
+          from (
+              select customer_id, currency from {{ ref('stg_invoices') }}
+              union all
+              select customer_id, currency from {{ ref('stg_payments') }}
+          ) as documents
+          inner join ({{ changed_fx_currencies(stored, stored_fx) }}) as changed_fx
+              on documents.currency = changed_fx.currency
+      )
+{%- endmacro %}
+
+{#- pre-hooks: the candidates (the generic rule), the customers recomputed in full, the snapshot dates not
+    stored yet; then the recomputed customers' rows are deleted. Dropped and not recreated on a full refresh. -#}
+{% macro history_pre_hooks() -%}
+    {%- for parent in ['stg_invoices', 'stg_payments', 'stg_fx_rates_daily', 'int_as_of_date',
+                       'int_customer_fingerprints', 'int_invoice_settlement', 'int_payment_allocation',
+                       'int_snapshot_dates'] %}{% do ref(parent) %}{% endfor -%}
+    {{ return([
+        "{{ drop_companion(this, 'candidates') }}",
+        "{{ drop_companion(this, 'restated') }}",
+        "{{ drop_companion(this, 'new_dates') }}",
+        "{% if is_incremental() %}create table {{ companion_relation(this, 'candidates') }} as select distinct "
+        ~ "customer_id from ({{ restated_customers(this) }}) as changed{% endif %}",
+        "{% if is_incremental() %}create table {{ companion_relation(this, 'restated') }} as select customer_id "
+        ~ "from {{ companion_relation(this, 'candidates') }}"
+        ~ "{% if relation_exists(companion_relation(this, 'state')) and relation_exists(companion_relation(this, 'fingerprints')) %}"
+        ~ " where customer_id not in ({{ history_unchanged_candidates(this) }}){% endif %}{% endif %}",
+        "{% if is_incremental() %}create table {{ companion_relation(this, 'new_dates') }} as select snapshot_date "
+        ~ "from {{ ref('int_snapshot_dates') }} where snapshot_date not in (select snapshot_date from {{ this }}){% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where customer_id in "
+        ~ "(select customer_id from {{ companion_relation(this, 'restated') }}){% endif %}",
+    ]) }}
+{%- endmacro %}
+
+{#- post-hooks: the state this run was built from, for the candidates only on an incremental run (every
+    other customer's invoices and allocation up to the as-of date are those it had), for everyone otherwise;
+    built beside the stored one, then swapped in (one statement each) -#}
+{% macro history_post_hooks() -%}
+    {{ return([
+        "{{ drop_companion(this, 'state_next') }}",
+        "{% if target.type != 'spark' %}{% set state = companion_relation(this, 'state') %}"
+        ~ "{% set candidates = companion_relation(this, 'candidates') %}"
+        ~ "create table {{ companion_relation(this, 'state_next') }} as "
+        ~ "{% if is_incremental() and relation_exists(state) %}"
+        ~ "select customer_id, state_hash from {{ state }} where customer_id not in (select customer_id from {{ candidates }}) "
+        ~ "union all {{ history_state(customers=candidates) }}"
+        ~ "{% else %}{{ history_state() }}{% endif %}{% endif %}",
+        "{{ drop_companion(this, 'state') }}",
+        "{% if target.type != 'spark' %}alter table {{ companion_relation(this, 'state_next') }} rename to "
+        ~ "{{ companion_relation(this, 'state').identifier }}{% endif %}",
+    ] + restated_post_hooks()) }}
+{%- endmacro %}
