@@ -21,28 +21,42 @@
     result equals a full refresh.
 -#}
 
-{#- per customer: a hash of the invoice rows issued and the allocation rows dated on or before `as_of_expr`
-    (default: the as-of date); only the customers in `customers` (a relation with customer_id) unless none -#}
-{% macro history_state(as_of_expr=none, customers=none) -%}
-    {%- if as_of_expr is none -%}
-        {%- set as_of_expr = '(select as_of_date from ' ~ ref('int_as_of_date') ~ ')' -%}
-    {%- endif %}
-    select customer_id, bit_xor(row_hash) as state_hash
+{#- per customer: a hash of the invoice rows issued and the allocation rows dated on or before the as-of date
+    (`state_hash`); with `before_expr`, also on or before that date (`state_before`); only the customers of
+    the query `customers` (selecting customer_id) unless it is none. One pass over both tables. -#}
+{% macro history_state(customers=none, before_expr=none) -%}
+    {%- set as_of_expr = '(select as_of_date from ' ~ ref('int_as_of_date') ~ ')' %}
+    select customer_id,
+           {%- if before_expr is not none %}
+           bit_xor(case when row_date <= {{ before_expr }} then row_hash end) as state_before,
+           {%- endif %}
+           bit_xor(row_hash) as state_hash
     from (
-        select customer_id,
+        select customer_id, invoice_date as row_date,
                {{ row_hash(["'invoice'", 'invoice_id', 'invoice_date', 'due_date', 'amount', 'currency']) }} as row_hash
         from {{ ref('int_invoice_settlement') }}
         where invoice_date <= {{ as_of_expr }}
-        {%- if customers is not none %} and customer_id in (select customer_id from {{ customers }}){% endif %}
+        {%- if customers is not none %} and customer_id in ({{ customers }}){% endif %}
         union all
-        select customer_id,
+        select customer_id, allocation_date as row_date,
                {{ row_hash(["'allocation'", 'invoice_id', 'source_type', 'source_id', 'allocation_date',
                             'allocated_amount']) }} as row_hash
         from {{ ref('int_payment_allocation') }}
         where allocation_date <= {{ as_of_expr }}
-        {%- if customers is not none %} and customer_id in (select customer_id from {{ customers }}){% endif %}
+        {%- if customers is not none %} and customer_id in ({{ customers }}){% endif %}
     ) as state_rows
     group by customer_id
+{%- endmacro %}
+
+{#- the candidates (the generic rule) with their state now and up to the previous as-of date -#}
+{% macro history_candidates(model) -%}
+    {%- set stored = companion_relation(model, 'fingerprints') -%}
+    with candidates as (select distinct customer_id from ({{ restated_customers(model) }}) as changed)
+    select candidates.customer_id, states.state_before, states.state_hash
+    from candidates
+    left join ({{ history_state('select customer_id from candidates',
+                                '(select max(built_as_of) from ' ~ stored ~ ')' if relation_exists(stored) else 'null') }}) as states
+        on candidates.customer_id = states.customer_id
 {%- endmacro %}
 
 {#- the candidates whose stored history up to the previous as-of date still holds (see above) -#}
@@ -51,16 +65,17 @@
     {%- set stored = companion_relation(model, 'fingerprints') -%}
     {%- set stored_fx = companion_relation(model, 'fx_rates') -%}
     {%- set state = companion_relation(model, 'state') -%}
-    select current_state.customer_id
-    from ({{ history_state('(select max(built_as_of) from ' ~ stored ~ ')', candidates) }}) as current_state
+    select candidates.customer_id
+    from {{ candidates }} as candidates
+    inner join {{ state }} as stored_state
+        on candidates.customer_id = stored_state.customer_id
+       and candidates.state_before = stored_state.state_hash
     cross join (select max(built_as_of) as previous_as_of, max(base_currency) as base_currency
                 from {{ stored }}) as previous_run
     cross join {{ ref('int_as_of_date') }} as as_of
-    inner join {{ state }} as stored_state on current_state.customer_id = stored_state.customer_id
-    where current_state.state_hash = stored_state.state_hash
-      and as_of.as_of_date >= previous_run.previous_as_of
+    where as_of.as_of_date >= previous_run.previous_as_of
       and previous_run.base_currency = '{{ var("base_currency") }}'
-      and current_state.customer_id not in (
+      and candidates.customer_id not in (
           select documents.customer_id
           from (
               select customer_id, currency from {{ ref('stg_invoices') }}
@@ -72,8 +87,9 @@
       )
 {%- endmacro %}
 
-{#- pre-hooks: the candidates (the generic rule), the customers recomputed in full, the snapshot dates not
-    stored yet; then the recomputed customers' rows are deleted. Dropped and not recreated on a full refresh. -#}
+{#- pre-hooks: the candidates (the generic rule) with their states, the customers recomputed in full, the
+    snapshot dates not stored yet; then the recomputed customers' rows are deleted. Dropped and not recreated
+    on a full refresh. -#}
 {% macro history_pre_hooks() -%}
     {%- for parent in ['stg_invoices', 'stg_payments', 'stg_fx_rates_daily', 'int_as_of_date',
                        'int_customer_fingerprints', 'int_invoice_settlement', 'int_payment_allocation',
@@ -82,8 +98,8 @@
         "{{ drop_companion(this, 'candidates') }}",
         "{{ drop_companion(this, 'restated') }}",
         "{{ drop_companion(this, 'new_dates') }}",
-        "{% if is_incremental() %}create table {{ companion_relation(this, 'candidates') }} as select distinct "
-        ~ "customer_id from ({{ restated_customers(this) }}) as changed{% endif %}",
+        "{% if is_incremental() %}create table {{ companion_relation(this, 'candidates') }} as "
+        ~ "{{ history_candidates(this) }}{% endif %}",
         "{% if is_incremental() %}create table {{ companion_relation(this, 'restated') }} as select customer_id "
         ~ "from {{ companion_relation(this, 'candidates') }}"
         ~ "{% if relation_exists(companion_relation(this, 'state')) and relation_exists(companion_relation(this, 'fingerprints')) %}"
@@ -95,9 +111,9 @@
     ]) }}
 {%- endmacro %}
 
-{#- post-hooks: the state this run was built from, for the candidates only on an incremental run (every
-    other customer's invoices and allocation up to the as-of date are those it had), for everyone otherwise;
-    built beside the stored one, then swapped in (one statement each) -#}
+{#- post-hooks: the state this run was built from: on an incremental run the stored one with the candidates'
+    states (computed by the pre-hook; every other customer's invoices and allocation up to the as-of date are
+    those it had), for everyone otherwise; built beside the stored one, then swapped in (one statement each) -#}
 {% macro history_post_hooks() -%}
     {{ return([
         "{{ drop_companion(this, 'state_next') }}",
@@ -106,7 +122,7 @@
         ~ "create table {{ companion_relation(this, 'state_next') }} as "
         ~ "{% if is_incremental() and relation_exists(state) %}"
         ~ "select customer_id, state_hash from {{ state }} where customer_id not in (select customer_id from {{ candidates }}) "
-        ~ "union all {{ history_state(customers=candidates) }}"
+        ~ "union all select customer_id, state_hash from {{ candidates }} where state_hash is not null"
         ~ "{% else %}{{ history_state() }}{% endif %}{% endif %}",
         "{{ drop_companion(this, 'state') }}",
         "{% if target.type != 'spark' %}alter table {{ companion_relation(this, 'state_next') }} rename to "
