@@ -127,5 +127,21 @@
         "{{ drop_companion(this, 'state') }}",
         "{% if target.type != 'spark' %}alter table {{ companion_relation(this, 'state_next') }} rename to "
         ~ "{{ companion_relation(this, 'state').identifier }}{% endif %}",
-    ] + restated_post_hooks()) }}
+    ] + restated_post_hooks() + run_chain_post_hooks()) }}
+{%- endmacro %}
+
+{#- post-hooks: this run's dbt invocation and the previous one's, in `<model>__run`, so a model that reads
+    `<model>__restated` (fct_overdue_monitoring) can tell that it saw every run of this model -#}
+{% macro run_chain_post_hooks() -%}
+    {{ return([
+        "{{ drop_companion(this, 'run_next') }}",
+        "{% if target.type != 'spark' %}create table {{ companion_relation(this, 'run_next') }} as select "
+        ~ "cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as invocation_id, "
+        ~ "{% if relation_exists(companion_relation(this, 'run')) %}(select max(invocation_id) from "
+        ~ "{{ companion_relation(this, 'run') }}){% else %}cast(null as {{ dbt.type_string() }}){% endif %} "
+        ~ "as previous_invocation_id{% endif %}",
+        "{{ drop_companion(this, 'run') }}",
+        "{% if target.type != 'spark' %}alter table {{ companion_relation(this, 'run_next') }} rename to "
+        ~ "{{ companion_relation(this, 'run').identifier }}{% endif %}",
+    ]) }}
 {%- endmacro %}

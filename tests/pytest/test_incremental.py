@@ -6,6 +6,7 @@ missing, duplicated or stale after the as-of date moves.
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,14 +28,15 @@ RUN_LOG_COLUMNS = {"mart_portfolio_monthly": {"temporary_customers", "chronic_cu
 
 
 def _tables(db: Path) -> list[tuple[str, str]]:
-    """The tables of both schemas, less `<model>__restated` (what the last incremental run recomputed) and the
-    history's `__candidates` and `__new_dates` (what it considered and the dates it added): records of the
-    run, which a full refresh does not write. The history's `__state` stays: kept up to date for the changed
+    """The tables of both schemas, less `<model>__restated` (what the last incremental run recomputed), the
+    history's `__candidates` and `__new_dates` (what it considered and the dates it added), and the dbt
+    invocations the history and the monitoring were built by (`__run`, `__history_run`): records of the runs,
+    which a full refresh does not write or writes with its own invocation. The history's `__state` stays: kept up to date for the changed
     customers only, it must equal the one a full refresh computes for everyone."""
     return [tuple(r) for r in query(db, """
         select table_schema, table_name from information_schema.tables
         where table_schema in ('intermediate', 'marts')
-          and not regexp_matches(table_name, '__(restated|candidates|new_dates)$')
+          and not regexp_matches(table_name, '__(restated|candidates|new_dates|run|history_run)$')
         order by 1, 2""")]
 
 
@@ -91,6 +93,39 @@ def test_history_covers_both_runs_without_rebuilding(builds: tuple[Path, Path, d
     assert "inner join restated_customers" in sql and "dates_to_build.is_new_date" in sql
     assert query(daily, f"""select count(*) from marts.fct_customer_aging_history
                             where snapshot_date > date '{SECOND_AS_OF}'""")[0][0] == 0
+
+
+def test_monitoring_builds_on_the_history_only_when_it_saw_every_history_run(
+        builds: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """fct_overdue_monitoring recomputes only new check pairs and the customers the history restated in the same
+    dbt invocation (macros/monitoring.sql). When a history run went by without it (here a run of the history
+    alone, on a re-delivery without some old payments), the customers restated then are not in the next record:
+    it must recompute everything, and equal a full refresh; on the run after, with the chain whole again, it
+    builds on the record. Would fail if the model trusted any `__restated` it found (the dropped payments'
+    customers keep stale rows), or never built on it."""
+    import duckdb
+
+    daily, _, _ = builds
+    db = tmp_path / daily.name  # the same file name: DuckDB names the catalog after it, and views use it
+    shutil.copy(daily, db)
+    raw = tmp_path / "raw"
+    shutil.copytree(daily.parent / "raw", raw)
+    with duckdb.connect() as con:
+        src = f"read_csv('{daily.parent / 'raw'}/payments.csv', header = true, all_varchar = true)"
+        con.execute(f"copy (select * from {src} where not (payment_date < '2026-06-01' and hash(payment_id) % 5 = 0)) "
+                    f"to '{raw}/payments.csv' (format csv, header true)")
+    compiled = tmp_path / f"{daily.stem}_dbt" / "target" / "compiled" / "arrears" / "models" / "marts" / "overdue"
+    monitoring = "select * from marts.fct_overdue_monitoring order by all"
+    run_dbt("build", db=db, raw_dir=raw, as_of="2026-11-01", select="+fct_customer_aging_history", exclude=MODELS_ONLY)
+    for as_of, chained in (("2026-11-02", False), ("2026-11-03", True)):
+        run_dbt("build", db=db, raw_dir=raw, as_of=as_of, select="+fct_overdue_monitoring", exclude=MODELS_ONLY)
+        sql = (compiled / "fct_overdue_monitoring.sql").read_text()
+        assert ("fct_customer_aging_history__restated" in sql) == chained, as_of
+        assert "stored_pairs" in sql  # an incremental run both times
+        fresh = tmp_path / f"fresh_{as_of}.duckdb"
+        run_dbt(["build", "--full-refresh"], db=fresh, raw_dir=raw, as_of=as_of, select="+fct_overdue_monitoring",
+                exclude=MODELS_ONLY)
+        assert query(db, monitoring) == query(fresh, monitoring), as_of
 
 
 def test_removed_and_corrected_old_documents_are_restated(builds: tuple[Path, Path, dict], tmp_path: Path) -> None:

@@ -3,36 +3,53 @@
    cured, unchanged) */
 -- depends_on: {{ ref('aging_buckets') }}
 
+{#-
+    Incremental (docs/decisions.md, "Overdue monitoring adds the new checks"): a pair of check dates stands
+    until the history under it changes, so a daily run computes (1) the pairs not stored yet, for every
+    customer (a new check date, or a check whose previous date changed as the daily and weekly windows
+    moved), and (2) every pair of the customers whose history was restated (the history's `__restated`).
+    The pre-hook first deletes those customers' rows and the pairs no longer current. Everything is
+    recomputed when this model cannot build on the history's record (macros/monitoring.sql: the history was
+    rebuilt from scratch, did not run in this invocation, or ran once without this model). The result equals
+    a full refresh. A table rebuilt in full on Spark.
+-#}
+{{ config(
+    materialized = 'table' if target.type == 'spark' else 'incremental',
+    incremental_strategy = 'append',
+    pre_hook = ["{% if is_incremental() %}{{ monitoring_delete(this) }}{% endif %}"],
+    post_hook = monitoring_post_hooks(),
+) }}
+
 with
 
 history as (select * from {{ ref('fct_customer_aging_history') }}),
 
-as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
-
-snapshot_dates as (select * from {{ ref('int_snapshot_dates') }}),
-
-check_dates as (
-    select 'monthly' as check_type, snapshot_date from snapshot_dates where is_month_end
-    union all
-    select 'weekly' as check_type, snapshot_dates.snapshot_date
-    from snapshot_dates
-    cross join as_of
-    where snapshot_dates.is_week_end
-      and {{ dbt.datediff('snapshot_dates.snapshot_date', 'as_of.as_of_date', 'day') }} < 7 * {{ var('history_weekly_weeks') }}
-    union all
-    select 'daily' as check_type, snapshot_dates.snapshot_date
-    from snapshot_dates
-    cross join as_of
-    where {{ dbt.datediff('snapshot_dates.snapshot_date', 'as_of.as_of_date', 'day') }} < {{ var('history_daily_days') }}
-),
-
 check_pairs as (
-    select
-        check_type,
-        lag(snapshot_date) over (partition by check_type order by snapshot_date) as previous_date,
-        snapshot_date as check_date
-    from check_dates
+    {{ monitoring_check_pairs() }}
 ),
+
+{%- set history_restated = monitoring_history_restated() %}
+{%- if is_incremental() %}
+
+-- the pairs this run computes for every customer: those not stored (the pre-hook removed the stale ones)
+stored_pairs as (select distinct check_type, previous_date, check_date from {{ this }}),
+
+pairs_to_build as (
+    select
+        check_pairs.check_type,
+        check_pairs.previous_date,
+        check_pairs.check_date,
+        stored_pairs.check_type is null as is_new
+    from check_pairs
+    left join stored_pairs
+        on check_pairs.check_type = stored_pairs.check_type
+       and check_pairs.check_date = stored_pairs.check_date
+       and check_pairs.previous_date = stored_pairs.previous_date
+),
+{%- else %}
+
+pairs_to_build as (select check_type, previous_date, check_date, true as is_new from check_pairs),
+{%- endif %}
 
 past_due as (
     select customer_id, snapshot_date, days_past_due, aging_bucket, aging_bucket_order, overdue_base,
@@ -41,15 +58,18 @@ past_due as (
     where days_past_due > 0
 ),
 
+-- every customer at a new pair; the restated customers at every pair (incremental runs)
 pairs as (
-    select check_pairs.check_type, check_pairs.previous_date, check_pairs.check_date, past_due.customer_id
-    from check_pairs
-    inner join past_due on past_due.snapshot_date = check_pairs.previous_date
+    select pairs_to_build.check_type, pairs_to_build.previous_date, pairs_to_build.check_date, past_due.customer_id
+    from pairs_to_build
+    inner join past_due on past_due.snapshot_date = pairs_to_build.previous_date
+    {{ monitoring_scope(history_restated) }}
     union
-    select check_pairs.check_type, check_pairs.previous_date, check_pairs.check_date, past_due.customer_id
-    from check_pairs
-    inner join past_due on past_due.snapshot_date = check_pairs.check_date
-    where check_pairs.previous_date is not null
+    select pairs_to_build.check_type, pairs_to_build.previous_date, pairs_to_build.check_date, past_due.customer_id
+    from pairs_to_build
+    inner join past_due on past_due.snapshot_date = pairs_to_build.check_date
+    where pairs_to_build.previous_date is not null
+    {{- monitoring_scope(history_restated, 'and') }}
 ),
 
 -- a customer past due on one date only was not past due (the seed's bucket of 0 days) on the other
