@@ -46,7 +46,7 @@ def _run_state(table: str) -> bool:
     and which customers the per-customer models recomputed (macros/restated.sql), with the history's candidates
     and new dates (macros/history_restated.sql), and the dbt invocations the history and the monitoring were built
     by (`__run`, `__history_run`)."""
-    return table.endswith(("__delta", "__restated", "__candidates", "__new_dates", "__run", "__history_run"))
+    return table.endswith(("__delta", "__restated", "__candidates", "__candidate_states", "__new_dates", "__run", "__history_run"))
 MODELS_AND_SEEDS = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 

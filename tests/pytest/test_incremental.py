@@ -29,14 +29,15 @@ RUN_LOG_COLUMNS = {"mart_portfolio_monthly": {"temporary_customers", "chronic_cu
 
 def _tables(db: Path) -> list[tuple[str, str]]:
     """The tables of both schemas, less `<model>__restated` (what the last incremental run recomputed), the
-    history's `__candidates` and `__new_dates` (what it considered and the dates it added), and the dbt
-    invocations the history and the monitoring were built by (`__run`, `__history_run`): records of the runs,
-    which a full refresh does not write or writes with its own invocation. The history's `__state` stays: kept up to date for the changed
-    customers only, it must equal the one a full refresh computes for everyone."""
+    history's `__candidates`, `__candidate_states` and `__new_dates` (what it considered and the dates it
+    added), and the dbt invocations the history and the monitoring were built by (`__run`, `__history_run`):
+    records of the runs, which a full refresh does not write or writes with its own invocation. The history's
+    `__state` stays: kept up to date for the changed customers only, it must equal the one a full refresh
+    computes for everyone."""
     return [tuple(r) for r in query(db, """
         select table_schema, table_name from information_schema.tables
         where table_schema in ('intermediate', 'marts')
-          and not regexp_matches(table_name, '__(restated|candidates|new_dates|run|history_run)$')
+          and not regexp_matches(table_name, '__(restated|candidates|candidate_states|new_dates|run|history_run)$')
         order by 1, 2""")]
 
 
