@@ -65,15 +65,15 @@
     history was rebuilt from scratch in this run (no record of what it restated) -#}
 {% macro monitoring_delete(model) -%}
     {%- set history_restated = monitoring_history_restated() -%}
-    delete from {{ model }}
+    delete from {{ model }} as stored
     {%- if history_restated is not none %}
-    where customer_id in (select customer_id from {{ history_restated }})
+    where stored.customer_id in (select customer_id from {{ history_restated }})
        or not exists (
            select 1
            from ({{ monitoring_check_pairs() }}) as current_pairs
-           where current_pairs.check_type = {{ model }}.check_type
-             and current_pairs.check_date = {{ model }}.check_date
-             and current_pairs.previous_date = {{ model }}.previous_date
+           where current_pairs.check_type = stored.check_type
+             and current_pairs.check_date = stored.check_date
+             and current_pairs.previous_date = stored.previous_date
        )
     {%- endif %}
 {%- endmacro %}
