@@ -71,16 +71,7 @@
     cross join {{ ref('int_as_of_date') }} as as_of
     where as_of.as_of_date >= previous_run.previous_as_of
       and previous_run.base_currency = '{{ var("base_currency") }}'
-      and candidates.customer_id not in (
-          select documents.customer_id
-          from (
-              select customer_id, currency from {{ ref('stg_invoices') }}
-              union all
-              select customer_id, currency from {{ ref('stg_payments') }}
-          ) as documents
-          inner join ({{ changed_fx_currencies(stored, stored_fx) }}) as changed_fx
-              on documents.currency = changed_fx.currency
-      )
+      and candidates.customer_id not in ({{ changed_fx_customers(stored, stored_fx) }})
 {%- endmacro %}
 
 {#- pre-hooks: the candidates (the generic rule) and their states, the customers recomputed in full, the

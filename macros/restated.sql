@@ -72,6 +72,16 @@
     {%- endif %}
     union
     -- documents in a currency whose rate changed on a day both runs see (none when the rates only grew)
+    {{ changed_fx_customers(stored, stored_fx) }}
+    {%- else %}
+    select customer_id from {{ fingerprints }}
+    union
+    select customer_id from {{ model }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Customers with an invoice or payment in a currency whose past rate changed (changed_fx_currencies). -#}
+{% macro changed_fx_customers(stored, stored_fx) -%}
     select documents.customer_id
     from (
         select customer_id, currency from {{ ref('stg_invoices') }}
@@ -80,11 +90,6 @@
     ) as documents
     inner join ({{ changed_fx_currencies(stored, stored_fx) }}) as changed_fx
         on documents.currency = changed_fx.currency
-    {%- else %}
-    select customer_id from {{ fingerprints }}
-    union
-    select customer_id from {{ model }}
-    {%- endif %}
 {%- endmacro %}
 
 {#- Currencies whose daily rate differs, on a day on or before both as-of dates, from the rates stored at the
