@@ -268,12 +268,13 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
     body = f"select * exclude (has_null_key, version_rank) from versions where {winners}"
     if standing is not None:
         body = f"{standing} union all by name {body}"
-    order = ", ".join(quote_identifier(k) for k in keys)
     # the key as staging reads it (single-column keys): a daily run's staging selects the rows of restated keys
     # by this column instead of cleaning every key of the table again
     source_key = f", {key_text[0]} as {KEY_COLUMN}" if len(keys) == 1 else ""
-    _write(con, f"select *, {literal(entry.generation)} as {GENERATION_COLUMN}{source_key} from ({body}) as kept "
-                f"order by {order}, {LOAD_COLUMN}", target,
+    # not sorted: the standing rows keep their order and the new versions follow (a merge costs what arrives,
+    # not a sort of the whole table; nothing reads the extract in key order)
+    _write(con, f"select *, {literal(entry.generation)} as {GENERATION_COLUMN}{source_key} from ({body}) as kept",
+           target,
            state | {"rows_read": entry.rows_read, "superseded_by_load": entry.superseded_by_load})
     entry.rows_kept = _row_count(con, target)
     return entry
