@@ -62,8 +62,13 @@
 
 {#- The meta of the model behind `relation` when it restates customers (meta.restates_customers), else none. -#}
 {% macro restating_meta(relation) -%}
-    {%- set restating = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
-                        | selectattr('alias', 'equalto', relation.identifier)
-                        | selectattr('config.meta.restates_customers', 'defined') | list -%}
-    {{ return(restating[0].config.meta if restating else none) }}
+    {#- a model's node is looked up by its id (model.<project>.<name>: every model here is named as its table);
+        scanning every node of the graph instead cost each of the ~770 tests of a build about 10 ms to compile -#}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ relation.identifier) -%}
+    {%- if node is none or node.alias != relation.identifier -%}
+        {%- set found = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+                        | selectattr('alias', 'equalto', relation.identifier) | list -%}
+        {%- set node = found[0] if found else none -%}
+    {%- endif -%}
+    {{ return(node.config.meta if node is not none and node.config.meta.restates_customers is defined else none) }}
 {%- endmacro %}
