@@ -28,6 +28,7 @@ import psutil
 from arrears import daily_loads, run_summary
 from arrears.contract import TABLE_NAMES
 from arrears.paths import ROOT, dbt_executable
+from arrears.pipeline import WITHOUT_UNIT_TESTS
 from arrears.sql import literal
 
 DEMO_END = dt.date(2026, 10, 31)
@@ -152,7 +153,7 @@ def dbt_build(db: Path, raw: Path, as_of: dt.date | None, extra: list[str], env:
     dbt_vars = {"raw_dir": str(raw), "raw_format": fmt} | ({"as_of_date": as_of.isoformat()} if as_of else {})
     return [dbt_executable(), "build", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
             "--target-path", str(artifacts / "target"), "--log-path", str(artifacts / "logs"),
-            "--exclude", "tag:risk_decisions", "--vars", json.dumps(dbt_vars), *extra]
+            "--exclude", "tag:risk_decisions", *WITHOUT_UNIT_TESTS, "--vars", json.dumps(dbt_vars), *extra]
 
 
 def combined(*parts: Measurement) -> Measurement:
