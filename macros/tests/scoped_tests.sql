@@ -62,8 +62,9 @@
 
 {#- The meta of the model behind `relation` when it restates customers (meta.restates_customers), else none. -#}
 {% macro restating_meta(relation) -%}
-    {#- a model's node is looked up by its id (model.<project>.<name>: every model here is named as its table);
-        scanning every node of the graph instead cost each of the ~770 tests of a build about 10 ms to compile -#}
+    {#- a model's node is looked up by its id (model.<project>.<name>: every model here is named as its table)
+        rather than by scanning every node of the graph for each of the ~770 tests of a build (their compile,
+        summed, took 8.5 to 9.8 s with the scan and 7.6 to 7.9 s without, on a daily run at 100,000 customers) -#}
     {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ relation.identifier) -%}
     {%- if node is none or node.alias != relation.identifier -%}
         {%- set found = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
