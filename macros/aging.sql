@@ -16,6 +16,13 @@
     {{ return(rows) }}
 {% endmacro %}
 
+{#- The sum of a row's bucket columns (bucket_<code>_base, one per seed row), as SQL; 0 when the seed is empty. -#}
+{% macro bucket_total() -%}
+    {%- set columns = [] -%}
+    {%- for b in aging_bucket_rows() %}{% do columns.append('bucket_' ~ b['code'] ~ '_base') %}{% endfor -%}
+    {{ return(columns | join(' + ') if columns else '0') }}
+{%- endmacro %}
+
 {#- The bucket code of a days-past-due expression. -#}
 {% macro aging_bucket(dpd_expr) -%}
     case

@@ -12,13 +12,5 @@
 -#}
 {% test buckets_add_up(model, column_name) %}
 -- depends_on: {{ ref('aging_buckets') }}
-{%- set buckets = aging_bucket_rows() %}
-
-select {{ column_name }} as expected_amount,
-       {% for b in buckets %}{{ ' + ' if not loop.first }}bucket_{{ b['code'] }}_base{% endfor %}
-       {%- if buckets | length == 0 %}0{% endif %} as bucket_total
-from {{ model }}
-where {{ column_name }} <> {% for b in buckets %}{{ ' + ' if not loop.first }}bucket_{{ b['code'] }}_base{% endfor %}
-      {%- if buckets | length == 0 %}0{% endif %}
-
+{{ test_equals_sum_of(model, column_name, [bucket_total()]) }}
 {% endtest %}

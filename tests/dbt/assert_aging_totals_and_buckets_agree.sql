@@ -11,10 +11,7 @@
 */
 -- depends_on: {{ ref('aging_buckets') }}
 
-{%- set bucket_sum -%}
-    {%- for b in aging_bucket_rows() %}{{ ' + ' if not loop.first }}bucket_{{ b['code'] }}_base{% endfor -%}
-    {%- if aging_bucket_rows() | length == 0 %}0{% endif -%}
-{%- endset %}
+{%- set bucket_sum = bucket_total() %}
 
 with
 
