@@ -2,7 +2,7 @@
     Generic test: on every row, the column equals the sum of other columns (money to the cent: an invoice's
     amount is what was paid plus what is unpaid). Fails with the rows where it does not. A row-level check, so on
     a per-customer incremental model it reads what the run wrote (macros/tests/scoped_tests.sql). A null on
-    either side passes (guard those columns with not_null, as the money columns are).
+    either side passes (guard those columns with a not_null constraint, as the money columns are).
 
     columns:
       - name: amount

@@ -5,8 +5,8 @@
     (macros/restated.sql) whose last run was incremental, the rows that run wrote are those of the customers in
     `intermediate.<model>__restated`; every other customer's rows were checked by the run that wrote them and
     have not changed since. So a generic test on such a model reads only those customers' rows. Every test in
-    this project that such a model carries is decided within one customer: not_null, accepted_values and
-    value_between per row, relationships from the row to its parent, and keys that contain the customer or
+    this project that such a model carries is decided within one customer: column constraints (not_null,
+    check) and accepted_values per row, relationships from the row to its parent, and keys that contain the customer or
     belong to one (an invoice, a payment: their uniqueness across customers is tested on staging, in full).
 
     Unscoped: a full refresh (it drops `__restated`), every other model, the singular tests (the invariants

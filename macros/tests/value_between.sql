@@ -1,7 +1,9 @@
 {#-
     Generic test: every non-null value of the column lies in a range. Either bound may be left out
     (min_value >= 0 for amounts that cannot be negative, 0..100 for scores, 0..1 for shares). Bounds are
-    inclusive unless inclusive=false. Nulls pass (guard them with not_null where they must not occur).
+    inclusive unless inclusive=false. Nulls pass (declare a not_null constraint where they must not occur).
+    A range that is an error wherever it fails is a check constraint instead (column_constraints.sql, one
+    query per model); this test is for the other cases, such as a range that only warns.
     Fails with the offending rows.
 
     data_tests:
