@@ -183,7 +183,7 @@ def bench_daily_loads(result: ScaleResult, scale_dir: Path, raw: Path, file_form
     consolidate = [py, "-m", "arrears.loads", "--raw-dir", str(delivery), "--out", str(consolidated)]
     log(f"[{result.customers:,}] daily loads: {len(days)} load days; full build up to {days[-2]}")
     result.timings["loads_build_full"] = combined(
-        run_measured(consolidate), run_measured(dbt_build(db, consolidated, None, ["--full-refresh"], env), env=env))
+        run_measured(consolidate, env=env), run_measured(dbt_build(db, consolidated, None, ["--full-refresh"], env), env=env))
     daily_loads.copy_until(everything, delivery, days[-1])
     with duckdb.connect() as con:
         def rows(folder: Path, day_filter: str) -> int:
@@ -196,7 +196,7 @@ def bench_daily_loads(result: ScaleResult, scale_dir: Path, raw: Path, file_form
         day_rows, all_rows = rows(delivery, days[-1].isoformat()), rows(delivery, "*")
     log(f"[{result.customers:,}] daily loads: incremental run for {days[-1]} ({day_rows:,} of {all_rows:,} rows)")
     env["ARREARS_RUN_DATE"] = (days[-1] + dt.timedelta(days=1)).isoformat()
-    day_consolidate = run_measured(consolidate)
+    day_consolidate = run_measured(consolidate, env=env)
     day_dbt = run_measured(dbt_build(db, consolidated, None, [], env), env=env)
     result.timings["loads_build_day"] = combined(day_consolidate, day_dbt)
     split = run_time_split(db)

@@ -27,6 +27,10 @@ generation; the warehouse's incremental staging sees the new generation and rest
 Full-extract tables of the same delivery are converted to Parquet (all text when delivered as CSV), again
 only when the file changed.
 
+**Bounded memory.** The merge runs in DuckDB under the dbt profile's memory limit (`ARREARS_DUCKDB_MEMORY_LIMIT`)
+and spills beyond it into a private folder; it ranks versions only for the keys that have more than one
+candidate row, so a rebuild from a long history of loads does not partition every row of it.
+
 Nothing is deleted by omission: a key absent from later loads keeps its last version. A table given both
 as a file and as a folder is an error (which one is the truth?), as is a folder mixing CSV and Parquet or a
 delivery mixing formats across tables.
@@ -38,7 +42,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,6 +67,9 @@ KEY_COLUMN = "source_key"
 KEY_BLANKS = " \t\n\r\u00a0\u3000"
 STATE_KEY = "arrears_loads_state"
 STATE_VERSION = 1
+# the memory the merge may hold before DuckDB spills to disk: the dbt profile's limit (same variable, same
+# default), so consolidating a long history of loads costs no more memory than the build that follows
+DEFAULT_MEMORY_LIMIT = "4GB"
 
 
 class LoadsError(ArrearsError):
@@ -222,12 +231,15 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
                          f"{', '.join(k for k in spec.key if k not in columns)}")
     key_text = [f"nullif(trim(cast({quote_identifier(k)} as varchar), {literal(KEY_BLANKS)}), '')" for k in keys]
     null_key = " or ".join(f"{k} is null" for k in key_text)
+    # a rebuild reads the loads where it needs them (a view: materialising every load first would write the whole
+    # history to memory or to the spill folder); a daily merge keeps the day's rows as a table
+    arriving = "arriving" if incremental else "arriving_loads"   # one name per kind: a view is no table
     con.execute(f"""
-        create or replace temp table arriving as
+        create or replace temp {'table' if incremental else 'view'} {arriving} as
         select {', '.join(quote_identifier(c) for c in columns)},
                regexp_extract(filename, '[^/\\\\]+$') as {LOAD_COLUMN}
         from {source}""")
-    rows_arriving = con.execute("select count(*) from arriving").fetchone()[0]
+    rows_arriving = con.execute(f"select count(*) from {arriving}").fetchone()[0]
     stored_columns = _columns(con, target) if incremental else []
     if incremental:
         # the extract's rows of keys that arrive again compete with the new versions; the others stand
@@ -246,33 +258,46 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
         standing = f"select * exclude ({extract_columns}) from {current} anti join arriving_keys on {on}"
         candidates = "select * from arriving union all by name select * from competing"
     else:
-        standing, candidates = None, "select * from arriving"
+        standing, candidates = None, f"select * from {arriving}"
     updated = ("try_cast(cast(updated_at as varchar) as timestamp)"
                if "updated_at" in columns or "updated_at" in stored_columns else
                "cast(null as timestamp)")
+    # Only a key with more than one candidate row has versions to rank (a correction, a void, a duplicate within
+    # a load): a few percent of the keys. Those keys are listed first (an aggregate of the keys alone), then only
+    # their rows are ranked; every other row wins unranked. Ranking every row instead partitioned the whole
+    # history with all its columns (the slowest step of a rebuild, and the one that filled memory).
+    con.execute(f"""
+        create or replace temp table contested as
+        select {', '.join(f'{k} as key_{i}' for i, k in enumerate(key_text))}
+        from ({candidates}) as candidates
+        where not ({null_key})
+        group by all
+        having count(*) > 1""")
+    contested_on = " and ".join(f"{k} = contested.key_{i}" for i, k in enumerate(key_text))
     con.execute(f"""
         create or replace temp table versions as
         select *,
-               {null_key} as has_null_key,
                dense_rank() over (
                    partition by {', '.join(key_text)}
                    order by {updated} desc nulls last, {LOAD_COLUMN} desc
                ) as version_rank
-        from ({candidates}) as candidates""")
-    winners = "has_null_key or version_rank = 1"
-    for load, count in con.execute(f"select {LOAD_COLUMN}, count(*) from versions where not ({winners}) "
+        from ({candidates}) as candidates
+        semi join contested on {contested_on}""")
+    for load, count in con.execute(f"select {LOAD_COLUMN}, count(*) from versions where version_rank > 1 "
                                    "group by 1").fetchall():
         entry.superseded_by_load[load] = entry.superseded_by_load.get(load, 0) + count
     entry.superseded_by_load = dict(sorted(entry.superseded_by_load.items()))
     entry.rows_read += rows_arriving
-    body = f"select * exclude (has_null_key, version_rank) from versions where {winners}"
+    # rows with an empty key never match a contested key: all kept (staging sets them aside as null_key)
+    body = (f"select * from ({candidates}) as candidates anti join contested on {contested_on} "
+            "union all by name select * exclude (version_rank) from versions where version_rank = 1")
     if standing is not None:
         body = f"{standing} union all by name {body}"
     # the key as staging reads it (single-column keys): a daily run's staging selects the rows of restated keys
     # by this column instead of cleaning every key of the table again
     source_key = f", {key_text[0]} as {KEY_COLUMN}" if len(keys) == 1 else ""
-    # not sorted: the standing rows keep their order and the new versions follow (a merge costs what arrives,
-    # not a sort of the whole table; nothing reads the extract in key order)
+    # not sorted: a merge costs what arrives, not a sort of the whole table (nothing reads the extract in any
+    # order; the connection does not preserve insertion order, as dbt's does not)
     _write(con, f"select *, {literal(entry.generation)} as {GENERATION_COLUMN}{source_key} from ({body}) as kept",
            target,
            state | {"rows_read": entry.rows_read, "superseded_by_load": entry.superseded_by_load})
@@ -289,15 +314,16 @@ def _row_count(con: duckdb.DuckDBPyConnection, path: Path) -> int:
                        ).fetchone()[0]
 
 
-def consolidate(raw_dir: Path, out_dir: Path) -> LoadsReport:
+def consolidate(raw_dir: Path, out_dir: Path, spill_root: Path | None = None) -> LoadsReport:
     """Bring the Parquet extracts in `out_dir` up to date with the delivery `raw_dir` (module docstring).
-    `out_dir` is kept between runs: it is what makes the next run read only the new loads."""
+    `out_dir` is kept between runs: it is what makes the next run read only the new loads. Beyond the memory
+    limit DuckDB spills under `spill_root` (default: `ARREARS_DUCKDB_TEMP_DIR`, else the system's temp)."""
     raw_dir, out_dir = Path(raw_dir).resolve(), Path(out_dir).resolve()
     folders = load_folders(raw_dir)
     file_format = _format_of(raw_dir, folders)
     report = LoadsReport(str(raw_dir), str(out_dir), file_format)
     out_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con, spill = _connect(spill_root)
     try:
         for table in TABLES:
             target = out_dir / f"{table}.{OUT_FORMAT}"
@@ -313,7 +339,20 @@ def consolidate(raw_dir: Path, out_dir: Path) -> LoadsReport:
                     (out_dir / f"{table}.{other}").unlink(missing_ok=True)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return report
+
+
+def _connect(spill_root: Path | None) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """An in-memory DuckDB bounded by `ARREARS_DUCKDB_MEMORY_LIMIT` that spills into a private folder (under
+    `spill_root`). Unbounded, a rebuild from the 759 loads of 1,000,000 customers reached 17.7 GiB."""
+    spill_root = spill_root or os.environ.get("ARREARS_DUCKDB_TEMP_DIR") or None
+    if spill_root:
+        Path(spill_root).mkdir(parents=True, exist_ok=True)
+    spill = tempfile.mkdtemp(prefix="arrears_loads_", dir=spill_root or None)
+    config = {"memory_limit": os.environ.get("ARREARS_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+              "temp_directory": spill, "preserve_insertion_order": False}
+    return duckdb.connect(config=config), spill
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -209,7 +209,7 @@ def consolidate_loads(cfg: RunConfig, layout: publish.Layout) -> RunConfig:
     target = layout.work_dir / "raw_from_loads"
     started = time.monotonic()
     try:
-        report = loads.consolidate(cfg.raw_dir, target)
+        report = loads.consolidate(cfg.raw_dir, target, spill_root=Path(dbt_env(cfg.db)["ARREARS_DUCKDB_TEMP_DIR"]))
     except loads.LoadsError as exc:
         raise DeliveryShapeError(f"the delivery in {cfg.raw_dir} cannot be read: {exc}") from exc
     LOADS.update(report.to_dict())

@@ -283,3 +283,74 @@ def test_the_extract_keys_a_row_as_staging_does() -> None:
                               "('I1'), (' I1' || chr(160)), (chr(12288) || 'I1' || chr(9)), (chr(13) || chr(10))) as t(k)"
                               ).fetchall()
     assert [r[0] for r in spelled] == ["I1", "I1", "I1", None]
+
+
+
+class _SpillWatch:
+    """A connection that records, after every statement, the bytes DuckDB holds in temporary (spill) files."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.spilled = con, 0
+
+    def execute(self, sql: str) -> _Rows:
+        result = self.con.execute(sql)
+        rows = _Rows(result.fetchall() if result.description else [])
+        spilled = self.con.execute("select coalesce(sum(size), 0) from duckdb_temporary_files()").fetchone()[0]
+        self.spilled = max(self.spilled, spilled)
+        return rows
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
+
+    def fetchone(self) -> tuple | None:
+        return self.rows[0] if self.rows else None
+
+
+def test_a_long_history_of_loads_is_merged_within_the_memory_limit(tmp_path: Path, monkeypatch) -> None:
+    """The merge runs under the dbt profile's memory limit (ARREARS_DUCKDB_MEMORY_LIMIT) and spills beyond it
+    into a private folder it removes: unbounded, a rebuild from 759 loads at 1,000,000 customers held 17.7 GiB.
+    Here 900,000 rows of loads under a 128 MB limit must spill, and give the extract an unbounded merge gives."""
+    raw = tmp_path / "raw"
+    (raw / "invoices").mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute(f"copy (select 'C1' as customer_id, 'A' as customer_name) to '{raw / 'customers.parquet'}' "
+                    "(format parquet)")
+        for day in (1, 2, 3):
+            con.execute(f"""
+                copy (select 'I' || (i % 200000) as invoice_id, 'C' || (i % 1000) as customer_id,
+                             '2026-01-01' as invoice_date, '2026-01-31' as due_date,
+                             cast(i + {day} as varchar) || '.00' as amount, 'CNY' as currency,
+                             case when i % 11 = 0 then 'void' else '' end as status,
+                             case when i % 7 = 0 then '2026-01-0' || (1 + i % 3) || 'T09:00:00' end as updated_at,
+                             repeat('x', 60) as note
+                      from range(300000) as t(i))
+                to '{raw / "invoices" / f"2026-01-0{day}.parquet"}' (format parquet)""")
+    unbounded = loads.consolidate(raw, tmp_path / "unbounded")
+    watched: list[_SpillWatch] = []
+    connect = loads._connect
+
+    def watching(spill_root: Path | None) -> tuple[_SpillWatch, str]:
+        con, spill = connect(spill_root)
+        watched.append(_SpillWatch(con))
+        return watched[-1], spill
+
+    monkeypatch.setattr(loads, "_connect", watching)
+    monkeypatch.setenv("ARREARS_DUCKDB_MEMORY_LIMIT", "128MB")
+    spill_root = tmp_path / "spill"
+    bounded = loads.consolidate(raw, tmp_path / "bounded", spill_root=spill_root)
+    assert watched[0].spilled > 0, "under 128 MB the merge of 900,000 rows should have spilled to disk"
+    assert list(spill_root.iterdir()) == [], "the private spill folder is removed"
+
+    def counts(report: loads.LoadsReport) -> list[tuple]:
+        return [(t.table, t.rows_read, t.rows_kept, t.superseded_by_load) for t in report.tables]
+
+    assert counts(bounded) == counts(unbounded) and counts(bounded)[0][2] > 200_000
+    assert _extract(tmp_path / "bounded" / "invoices.parquet") == _extract(tmp_path / "unbounded" / "invoices.parquet")
