@@ -44,7 +44,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -54,6 +53,7 @@ import duckdb
 from .atomic import write_json
 from .contract import TABLES
 from .errors import EXIT_USAGE, ArrearsError
+from .paths import private_spill_dir
 from .sql import literal
 from .warehouse import quote_identifier
 
@@ -231,6 +231,7 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
                          f"{', '.join(k for k in spec.key if k not in columns)}")
     key_text = [f"nullif(trim(cast({quote_identifier(k)} as varchar), {literal(KEY_BLANKS)}), '')" for k in keys]
     null_key = " or ".join(f"{k} is null" for k in key_text)
+    keys_as = ", ".join(f"{k} as key_{i}" for i, k in enumerate(key_text))   # a key list: key_0, key_1...
     # a rebuild reads the loads where it needs them (a view: materialising every load first would write the whole
     # history to memory or to the spill folder); a daily merge keeps the day's rows as a table
     arriving = "arriving" if incremental else "arriving_loads"   # one name per kind: a view is no table
@@ -247,11 +248,11 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
         extract_columns = ", ".join(c for c in (GENERATION_COLUMN, KEY_COLUMN) if c in stored_columns)
         con.execute(f"""
             create or replace temp table arriving_keys as
-            select distinct {', '.join(f'{k} as key_{i}' for i, k in enumerate(key_text))}
+            select distinct {keys_as}
             from arriving where not ({null_key})""")
         # the extract's keys as written (source_key), not cleaned again: cleaning every stored key cost seconds
         stored_key = [KEY_COLUMN] if len(keys) == 1 and KEY_COLUMN in stored_columns else key_text
-        on = " and ".join(f"{k} = arriving_keys.key_{i}" for i, k in enumerate(stored_key))
+        on = _keys_equal(stored_key, "arriving_keys")
         con.execute(f"""
             create or replace temp table competing as
             select * exclude ({extract_columns}) from {current} semi join arriving_keys on {on}""")
@@ -268,12 +269,12 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
     # history with all its columns (the slowest step of a rebuild, and the one that filled memory).
     con.execute(f"""
         create or replace temp table contested as
-        select {', '.join(f'{k} as key_{i}' for i, k in enumerate(key_text))}
+        select {keys_as}
         from ({candidates}) as candidates
         where not ({null_key})
         group by all
         having count(*) > 1""")
-    contested_on = " and ".join(f"{k} = contested.key_{i}" for i, k in enumerate(key_text))
+    contested_on = _keys_equal(key_text, "contested")
     con.execute(f"""
         create or replace temp table versions as
         select *,
@@ -303,6 +304,11 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
            state | {"rows_read": entry.rows_read, "superseded_by_load": entry.superseded_by_load})
     entry.rows_kept = _row_count(con, target)
     return entry
+
+
+def _keys_equal(keys: list[str], listed: str) -> str:
+    """The join condition of rows keyed by the expressions `keys` to a key list `listed` (key_0, key_1...)."""
+    return " and ".join(f"{k} = {listed}.key_{i}" for i, k in enumerate(keys))
 
 
 def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -346,10 +352,7 @@ def consolidate(raw_dir: Path, out_dir: Path, spill_root: Path | None = None) ->
 def _connect(spill_root: Path | None) -> tuple[duckdb.DuckDBPyConnection, str]:
     """An in-memory DuckDB bounded by `ARREARS_DUCKDB_MEMORY_LIMIT` that spills into a private folder (under
     `spill_root`). Unbounded, a rebuild from the 759 loads of 1,000,000 customers reached 17.7 GiB."""
-    spill_root = spill_root or os.environ.get("ARREARS_DUCKDB_TEMP_DIR") or None
-    if spill_root:
-        Path(spill_root).mkdir(parents=True, exist_ok=True)
-    spill = tempfile.mkdtemp(prefix="arrears_loads_", dir=spill_root or None)
+    spill = private_spill_dir("arrears_loads_", spill_root)
     config = {"memory_limit": os.environ.get("ARREARS_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
               "temp_directory": spill, "preserve_insertion_order": False}
     return duckdb.connect(config=config), spill

@@ -26,7 +26,7 @@ from pathlib import Path
 from arrears import guards, loads, publish, run_summary
 from arrears.atomic import write_json
 from arrears.contract import TABLE_NAMES
-from arrears.paths import ROOT, dbt_executable, default_db, default_out_dir, default_raw_dir
+from arrears.paths import ROOT, dbt_executable, default_db, default_out_dir, default_raw_dir, spill_root_of
 
 STEPS = ("validate_raw", "check_delivery", "build", "train_risk", "build_decisions", "validate_marts", "export",
          "publish", "report")
@@ -109,7 +109,7 @@ def dbt_env(db: Path, run_date: dt.date | None = None) -> dict[str, str]:
     env.update({"DO_NOT_TRACK": "1", "ARREARS_DB": str(db), "ARREARS_HOME": str(ROOT)})
     if run_date is not None:
         env["ARREARS_RUN_DATE"] = run_date.isoformat()
-    env.setdefault("ARREARS_DUCKDB_TEMP_DIR", str(db.parent / "duckdb_tmp"))
+    env["ARREARS_DUCKDB_TEMP_DIR"] = str(spill_root_of(db))
     return env
 
 
@@ -209,7 +209,7 @@ def consolidate_loads(cfg: RunConfig, layout: publish.Layout) -> RunConfig:
     target = layout.work_dir / "raw_from_loads"
     started = time.monotonic()
     try:
-        report = loads.consolidate(cfg.raw_dir, target, spill_root=Path(dbt_env(cfg.db)["ARREARS_DUCKDB_TEMP_DIR"]))
+        report = loads.consolidate(cfg.raw_dir, target, spill_root=spill_root_of(cfg.db))
     except loads.LoadsError as exc:
         raise DeliveryShapeError(f"the delivery in {cfg.raw_dir} cannot be read: {exc}") from exc
     LOADS.update(report.to_dict())

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from arrears.contract import LOWERED, TABLES, UPPERED
+from arrears.paths import private_spill_dir
 from arrears.sql import literal
 from arrears.validation.files import DATE_COLUMNS, csv_problem, parquet_problem, parquet_text_sql
 from arrears.validation.suites import Batch
@@ -46,10 +46,7 @@ class _DuckSource:
     con: duckdb.DuckDBPyConnection
 
     def __init__(self) -> None:
-        spill_root = os.environ.get("ARREARS_DUCKDB_TEMP_DIR")     # the pipeline puts it beside the database
-        if spill_root:
-            Path(spill_root).mkdir(parents=True, exist_ok=True)
-        self._tmp = tempfile.mkdtemp(prefix="arrears_validate_", dir=spill_root or None)
+        self._tmp = private_spill_dir("arrears_validate_")   # the pipeline puts the root beside the database
         self.config = {
             "memory_limit": os.environ.get("ARREARS_VALIDATION_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
             "temp_directory": self._tmp,

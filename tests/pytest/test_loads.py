@@ -285,7 +285,6 @@ def test_the_extract_keys_a_row_as_staging_does() -> None:
     assert [r[0] for r in spelled] == ["I1", "I1", "I1", None]
 
 
-
 class _SpillWatch:
     """A connection that records, after every statement, the bytes DuckDB holds in temporary (spill) files."""
 
