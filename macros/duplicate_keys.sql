@@ -5,10 +5,11 @@
     instead of being held for two readers.
 
     keys: [(alias, expression), ...] over the raw text columns; default: the table's contract key
-    (arrears/contract.py), each column trimmed with clean_text. where: a filter on the raw rows (incremental
-    staging reads only the rows it restates, staging_delta_filter()).
+    (arrears/contract.py), each column trimmed with clean_text. rows: the raw rows to read, a SELECT with
+    raw_source's columns (default: the whole table; incremental staging reads only the rows it restates,
+    staged_raw()).
 -#}
-{% macro duplicate_keys(table_name, keys=none, where='') -%}
+{% macro duplicate_keys(table_name, keys=none, rows=none) -%}
     {%- if keys is none -%}
         {%- set keys = [] -%}
         {%- for column in contract()[table_name]['key'] -%}
@@ -21,8 +22,7 @@
             {%- for key in keys %}
             {{ key[1] }} as {{ key[0] }}{{ ',' if not loop.last }}
             {%- endfor %}
-        from ({{ raw_source(table_name) }}) as raw_keys
-        {{ where }}
+        from ({{ rows if rows is not none else raw_source(table_name) }}) as raw_keys
     ) as delivered_keys
     where {% for key in keys %}{{ key[0] }} is not null{{ ' and ' if not loop.last }}{% endfor %}
     group by {% for key in keys %}{{ key[0] }}{{ ', ' if not loop.last }}{% endfor %}

@@ -6,7 +6,8 @@
 with
 
 -- on a daily run of loads, only the rows it restates (macros/staging_delta.sql)
-raw as (select * from ({{ raw_source('collection_actions') }}) as raw_rows {{ staging_delta_filter('collection_actions') }}),
+{%- set staged = staged_raw('collection_actions') %}
+raw as ({{ staged }}),
 
 {{ staging_lookup_ctes('collection_actions') }},
 
@@ -36,7 +37,7 @@ typed as (
 
 -- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    {{ duplicate_keys('collection_actions', where=staging_delta_filter('collection_actions')) }}
+    {{ duplicate_keys('collection_actions', rows=staged) }}
 ),
 
 checked as (

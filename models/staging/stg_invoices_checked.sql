@@ -5,7 +5,8 @@
 with
 
 -- on a daily run of loads, only the rows it restates (macros/staging_delta.sql)
-raw as (select * from ({{ raw_source('invoices') }}) as raw_rows {{ staging_delta_filter('invoices') }}),
+{%- set staged = staged_raw('invoices') %}
+raw as ({{ staged }}),
 
 {{ staging_lookup_ctes('invoices') }},
 
@@ -35,7 +36,7 @@ typed as (
 
 -- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    {{ duplicate_keys('invoices', where=staging_delta_filter('invoices')) }}
+    {{ duplicate_keys('invoices', rows=staged) }}
 ),
 
 checked as (

@@ -5,9 +5,11 @@
 with
 
 -- on a daily run of loads, only the rows it restates (macros/staging_delta.sql)
-raw as (select * from ({{ raw_source('payments') }}) as raw_rows {{ staging_delta_filter('payments') }}),
+{%- set delta = staging_delta_active(this, 'payments') %}
+{%- set staged = staged_raw('payments', delta) %}
+raw as ({{ staged }}),
 
-{{ staging_lookup_ctes('payments') }},
+{{ staging_lookup_ctes('payments', invoice_ids=('select ' ~ clean_text('invoice_id') ~ ' from raw') if delta else none) }},
 
 cleaned as (
     select
@@ -34,7 +36,7 @@ typed as (
 
 -- keys delivered more than once: every row of such a key is set aside
 duplicate_keys as (
-    {{ duplicate_keys('payments', where=staging_delta_filter('payments')) }}
+    {{ duplicate_keys('payments', rows=staged) }}
 ),
 
 checked as (
