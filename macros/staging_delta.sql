@@ -184,7 +184,8 @@
 
 {#- The references a checked table looks up, as CTEs (customers, invoices, fx_daily, known_currencies).
     invoice_ids: a SELECT of the invoice ids the rows name, to read only those invoices (a daily run: the hash
-    join then holds the day's invoices, not all of them; 2 s of the payments model at 1,000,000 customers). -#}
+    join then holds the day's invoices, not all of them; the payments body's query 3.4 s -> 1.6 s at 1,000,000
+    customers, the second of two runs each). -#}
 {% macro staging_lookup_ctes(table_name, invoice_ids=none) -%}
     customers as (select customer_id from {{ ref('stg_customers') }})
     {%- if table_name == 'payments' %},
