@@ -23,7 +23,8 @@
 
 {#- per customer: a hash of the invoice rows issued and the allocation rows dated on or before the as-of date
     (`state_hash`); with `before_expr`, also on or before that date (`state_before`); only the customers of
-    the query `customers` (selecting customer_id) unless it is none. One pass over both tables. -#}
+    the query `customers` (selecting customer_id) unless it is none, read through rows_of_customers
+    (macros/restated.sql). One pass over both tables. -#}
 {% macro history_state(customers=none, before_expr=none) -%}
     {%- set as_of_expr = '(select as_of_date from ' ~ ref('int_as_of_date') ~ ')' %}
     select customer_id,
@@ -34,16 +35,20 @@
     from (
         select customer_id, invoice_date as row_date,
                {{ row_hash(["'invoice'", 'invoice_id', 'invoice_date', 'due_date', 'amount', 'currency']) }} as row_hash
-        from {{ ref('int_invoice_settlement') }}
+        from {{ ref('int_invoice_settlement') if customers is none
+                else rows_of_customers(ref('int_invoice_settlement'), customers,
+                                       ['customer_id', 'invoice_id', 'invoice_date', 'due_date', 'amount',
+                                        'currency']) ~ ' as settlement' }}
         where invoice_date <= {{ as_of_expr }}
-        {%- if customers is not none %} and customer_id in ({{ customers }}){% endif %}
         union all
         select customer_id, allocation_date as row_date,
                {{ row_hash(["'allocation'", 'invoice_id', 'source_type', 'source_id', 'allocation_date',
                             'allocated_amount']) }} as row_hash
-        from {{ ref('int_payment_allocation') }}
+        from {{ ref('int_payment_allocation') if customers is none
+                else rows_of_customers(ref('int_payment_allocation'), customers,
+                                       ['customer_id', 'invoice_id', 'source_type', 'source_id',
+                                        'allocation_date', 'allocated_amount']) ~ ' as allocation' }}
         where allocation_date <= {{ as_of_expr }}
-        {%- if customers is not none %} and customer_id in ({{ customers }}){% endif %}
     ) as state_rows
     group by customer_id
 {%- endmacro %}
@@ -86,6 +91,7 @@
         "{{ drop_companion(this, 'candidate_states') }}",
         "{{ drop_companion(this, 'restated') }}",
         "{{ drop_companion(this, 'new_dates') }}",
+        "{{ drop_companion(this, 'written') }}",
         "{% if is_incremental() %}create table {{ companion_relation(this, 'candidates') }} as select distinct "
         ~ "customer_id from ({{ restated_customers(this) }}) as changed{% endif %}",
         "{% if is_incremental() %}create table {{ companion_relation(this, 'candidate_states') }} as "

@@ -17,7 +17,7 @@ as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
 invoices as (select * from {{ ref('stg_invoices') }}{{ only_restated() }}),
 
-allocation as (select * from {{ ref('int_payment_allocation') }}{{ only_restated() }}),
+allocation as (select * from {{ restated_rows('int_payment_allocation', 'allocation') }}),
 
 paid as (
     select

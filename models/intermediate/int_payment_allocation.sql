@@ -25,7 +25,7 @@ as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
 invoices as (select * from {{ ref('stg_invoices') }}{{ only_restated() }}),
 
-linked_payments as (select * from {{ ref('int_linked_payments') }}{{ only_restated() }}),
+linked_payments as (select * from {{ restated_rows('int_linked_payments', 'linked_payments') }}),
 
 open_invoices as (
     select

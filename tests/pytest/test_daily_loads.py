@@ -43,10 +43,10 @@ STAGED_INCREMENTALLY = ("invoices", "payments", "collection_actions")
 
 def _run_state(table: str) -> bool:
     """Tables that only an incremental run writes: what incremental staging restated (macros/staging_delta.sql)
-    and which customers the per-customer models recomputed (macros/restated.sql), with the history's candidates
-    and new dates (macros/history_restated.sql), and the dbt invocations the history and the monitoring were built
-    by (`__run`, `__history_run`)."""
-    return table.endswith(("__delta", "__restated", "__candidates", "__candidate_states", "__new_dates", "__run", "__history_run"))
+    and which customers the per-customer models recomputed and the rows they wrote (macros/restated.sql), with
+    the history's candidates and new dates (macros/history_restated.sql), and the dbt invocations the history
+    and the monitoring were built by (`__run`, `__history_run`)."""
+    return table.endswith(("__delta", "__restated", "__written", "__candidates", "__candidate_states", "__new_dates", "__run", "__history_run"))
 MODELS_AND_SEEDS = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 
@@ -137,6 +137,12 @@ def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:
             assert restated == customers, (model, restated, customers)
         else:
             assert 0 < restated < customers / 2, (model, restated, customers)
+    # the models downstream read their restated customers' rows of their parent from the copy of the rows the
+    # parent wrote in this run (macros/restated.sql, rows_of_customers)
+    for path, parent in (("intermediate/int_payment_allocation.sql", "int_linked_payments"),
+                         ("intermediate/int_invoice_settlement.sql", "int_payment_allocation"),
+                         ("marts/risk/mart_risk_features.sql", "int_customer_monthly")):
+        assert f"{parent}__written" in (compiled / path).read_text(), path
     # the monitoring built on the history's record of the same run: new check pairs, restated customers
     assert "fct_customer_aging_history__restated" in (compiled / "marts/overdue/fct_overdue_monitoring.sql").read_text()
     # staging read only the day's new loads: the last run restated the keys of one load per table (plus rows

@@ -28,7 +28,8 @@ RUN_LOG_COLUMNS = {"mart_portfolio_monthly": {"temporary_customers", "chronic_cu
 
 
 def _tables(db: Path) -> list[tuple[str, str]]:
-    """The tables of both schemas, less `<model>__restated` (what the last incremental run recomputed), the
+    """The tables of both schemas, less `<model>__restated` and `<model>__written` (which customers the last
+    incremental run recomputed, and the rows it wrote), the
     history's `__candidates`, `__candidate_states` and `__new_dates` (what it considered and the dates it
     added), and the dbt invocations the history and the monitoring were built by (`__run`, `__history_run`):
     records of the runs, which a full refresh does not write or writes with its own invocation. The history's
@@ -37,7 +38,7 @@ def _tables(db: Path) -> list[tuple[str, str]]:
     return [tuple(r) for r in query(db, """
         select table_schema, table_name from information_schema.tables
         where table_schema in ('intermediate', 'marts')
-          and not regexp_matches(table_name, '__(restated|candidates|candidate_states|new_dates|run|history_run)$')
+          and not regexp_matches(table_name, '__(restated|written|candidates|candidate_states|new_dates|run|history_run)$')
         order by 1, 2""")]
 
 
@@ -179,17 +180,27 @@ def test_removed_and_corrected_old_documents_are_restated(builds: tuple[Path, Pa
 
 
 
-def test_a_daily_runs_data_tests_check_the_customers_it_recomputed(builds: tuple[Path, Path, dict],
-                                                                  tmp_path: Path) -> None:
-    """After an incremental run, the generic tests of a per-customer model read only the customers that run
-    recomputed (`<model>__restated`, macros/tests/scoped_tests.sql): a broken row of such a customer fails the
-    test; a broken row of a customer the run kept is not looked at, unless `full_tests` is set, and a full
-    refresh tests everything."""
+def test_a_daily_runs_data_tests_read_the_rows_it_wrote(builds: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """After an incremental run, a per-customer model keeps a copy of the rows the run wrote
+    (`<model>__written`, strategy `restate` in macros/restated.sql), and its generic tests read that copy
+    (macros/tests/scoped_tests.sql): the copy is exactly the model's rows of the restated customers (and, for the
+    history, of its new dates); a broken row the run wrote fails the test; a broken row of a customer the run
+    kept is not looked at, unless `full_tests` is set, and without the copy (a full refresh) every row is tested.
+    Would fail if the copy missed or added rows, or if the tests read the model's table."""
     import shutil
 
     import duckdb
 
     daily, _, _ = builds
+    for model in PER_CUSTOMER_MODELS:  # the second build of the fixture was incremental for each of them
+        schema = "intermediate" if model.startswith("int_") else "marts"
+        scope = f"customer_id in (select customer_id from intermediate.{model}__restated)"
+        if model == "fct_customer_aging_history":
+            scope += f" or snapshot_date in (select snapshot_date from intermediate.{model}__new_dates)"
+        written = query(daily, f"select * from intermediate.{model}__written order by all")
+        assert written == query(daily, f"select * from {schema}.{model} where {scope} order by all"), model
+        assert written, model
+
     raw = daily.parent / "raw"
     # one day back from the second run: an incremental run that recomputes the customers with a document on
     # 2026-10-31 and keeps the others
@@ -200,31 +211,36 @@ def test_a_daily_runs_data_tests_check_the_customers_it_recomputed(builds: tuple
     run_dbt("build", db=base, raw_dir=raw, as_of=as_of, select="+int_payment_allocation")
     results = json.loads((base.parent / f"{base.stem}_dbt" / "target" / "run_results.json").read_text())
     scoped = [r for r in results["results"] if r["unique_id"].startswith("test.arrears.unique_combination_int_pay")]
-    assert scoped and "int_payment_allocation__restated" in scoped[0]["compiled_code"]
+    assert scoped and "int_payment_allocation__written" in scoped[0]["compiled_code"]
     restated = {r[0] for r in query(base, "select customer_id from intermediate.int_payment_allocation__restated")}
     everyone = {r[0] for r in query(base, "select distinct customer_id from intermediate.int_payment_allocation")}
     assert restated and everyone - restated, "the run recomputed some customers, not all"
 
-    def broken(customer: str) -> Path:
-        copy = tmp_path / customer / daily.name
+    def broken(customer: str, written: bool) -> Path:
+        """A copy of the warehouse with one allocation piece of `customer` twice (the model's key broken): in
+        the model's table, and also in the rows the run wrote when `written` (as a faulty model would have)."""
+        copy = tmp_path / f"{customer}_{written}" / daily.name
         copy.parent.mkdir()
         shutil.copyfile(base, copy)
-        with duckdb.connect(str(copy)) as con:  # a duplicated allocation piece: the model's key broken
-            con.execute("insert into intermediate.int_payment_allocation select * from "
-                        f"intermediate.int_payment_allocation where customer_id = '{customer}' limit 1")
+        piece = f"select * from intermediate.int_payment_allocation where customer_id = '{customer}' limit 1"
+        with duckdb.connect(str(copy)) as con:
+            con.execute(f"create temp table piece as {piece}")
+            con.execute("insert into intermediate.int_payment_allocation select * from piece")
+            if written:
+                con.execute("insert into intermediate.int_payment_allocation__written select * from piece")
         return copy
 
     def key_test(db: Path, **extra_vars: object) -> int:
         return run_dbt("test", db=db, raw_dir=raw, as_of=as_of, extra_vars=extra_vars, check=False,
                        select="test_name:unique_combination,int_payment_allocation").returncode
 
-    kept = broken(sorted(everyone - restated)[0])
+    kept = broken(sorted(everyone - restated)[0], written=False)
     assert key_test(kept) == 0, "a customer the run did not recompute is not re-tested"
     assert key_test(kept, full_tests=True) != 0, "full_tests checks every row"
-    assert key_test(broken(sorted(restated)[0])) != 0, "a recomputed customer's broken row fails the test"
-    with duckdb.connect(str(kept)) as con:  # as after a full refresh: no record of a restated set
-        con.execute("drop table intermediate.int_payment_allocation__restated")
-    assert key_test(kept) != 0, "without the record of an incremental run, every row is tested"
+    assert key_test(broken(sorted(restated)[0], written=True)) != 0, "a broken row the run wrote fails the test"
+    with duckdb.connect(str(kept)) as con:  # as after a full refresh: no copy of written rows
+        con.execute("drop table intermediate.int_payment_allocation__written")
+    assert key_test(kept) != 0, "without the rows of an incremental run, every row is tested"
 
 
 MODELS_ONLY = ["resource_type:test", "resource_type:unit_test"]

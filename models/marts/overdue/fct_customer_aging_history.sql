@@ -7,16 +7,17 @@
     recomputes (1) every snapshot date not stored yet (`<model>__new_dates`), for all customers, and (2) all
     snapshot dates of the customers whose past moved (`<model>__restated`, macros/history_restated.sql): a
     document changed or an FX rate it used was corrected, or a new document moved money the allocation had
-    applied on or before the previous as-of date. Their old rows are deleted first (pre-hooks). Snapshot dates
+    applied on or before the previous as-of date. Their old rows are deleted first (pre-hooks) and the computed
+    rows appended (macros/restated.sql, strategy `restate`: a new date's rows cannot be stored yet, the new dates
+    being those the table lacks; the unique test on customer and date checks it). Snapshot dates
     no longer kept are deleted after, and the state, fingerprints and rates this run was built from are stored
     (post-hooks). The result equals a full refresh.
 -#}
 {{ config(
     materialized = 'table' if target.type == 'spark' else 'incremental',
-    incremental_strategy = 'delete+insert',
-    unique_key = ['customer_id', 'snapshot_date'],
+    incremental_strategy = 'restate',
     pre_hook = history_pre_hooks(),
-    meta = {'restates_customers': true, 'new_dates_column': 'snapshot_date'},
+    meta = {'restates_customers': true},
     post_hook = [
         "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}"
     ] + history_post_hooks(),

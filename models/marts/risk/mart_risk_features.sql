@@ -20,7 +20,7 @@ with
 
 as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
-monthly as (select * from {{ ref('int_customer_monthly') }}{{ only_restated() }}),
+monthly as (select * from {{ restated_rows('int_customer_monthly', 'monthly') }}),
 
 customers as (select * from {{ ref('dim_customers') }}{{ only_restated() }}),
 
