@@ -83,21 +83,36 @@ balances as (
     group by period_end
 ),
 
+-- billed and collected per day first (a few hundred days), then per period: the range join of the periods to
+-- every invoice and payment was most of this model's time at 1,000,000 customers (amounts are decimals, so
+-- summing in two steps gives the same totals)
+billed_daily as (
+    select invoice_date as activity_date, sum(amount_base) as amount_base
+    from invoices
+    group by invoice_date
+),
+
+collected_daily as (
+    select payment_date as activity_date, sum(amount_base) as amount_base
+    from payments
+    group by payment_date
+),
+
 billed as (
-    select period_bounds.period_end, sum(invoices.amount_base) as billed_base
+    select period_bounds.period_end, sum(billed_daily.amount_base) as billed_base
     from period_bounds
-    inner join invoices
-        on invoices.invoice_date >= period_bounds.period_start
-       and invoices.invoice_date <= period_bounds.period_end
+    inner join billed_daily
+        on billed_daily.activity_date >= period_bounds.period_start
+       and billed_daily.activity_date <= period_bounds.period_end
     group by period_bounds.period_end
 ),
 
 collected as (
-    select period_bounds.period_end, sum(payments.amount_base) as collected_base
+    select period_bounds.period_end, sum(collected_daily.amount_base) as collected_base
     from period_bounds
-    inner join payments
-        on payments.payment_date >= period_bounds.period_start
-       and payments.payment_date <= period_bounds.period_end
+    inner join collected_daily
+        on collected_daily.activity_date >= period_bounds.period_start
+       and collected_daily.activity_date <= period_bounds.period_end
     group by period_bounds.period_end
 ),
 
