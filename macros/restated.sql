@@ -53,13 +53,15 @@
     (`__written`, see get_incremental_restate_sql) and only the other customers' from the model's table: a
     semi-join on the table reads all of it, whereas one whose list of customers is empty reads nothing. The copy
     holds every row of each restated customer (all were deleted and written again) and nothing changed them
-    since: the model's next run drops it first, and a failed run leaves both as they were. -#}
+    since: the model's next run drops it first, and a failed run leaves both as they were. Only the restated
+    customers' rows are read from it (the history's copy also holds every customer's rows of its new dates). -#}
 {% macro rows_of_customers(relation, customers, columns) -%}
     {%- set written = companion_relation(relation, 'written') -%}
     {%- set restated = companion_relation(relation, 'restated') -%}
     {%- set selected = columns | join(', ') -%}
     {%- if target.type != 'spark' and relation_in_catalog(written) and relation_in_catalog(restated) -%}
-    (select {{ selected }} from {{ written }} where customer_id in ({{ customers }})
+    (select {{ selected }} from {{ written }}
+     where customer_id in ({{ customers }}) and customer_id in (select customer_id from {{ restated }})
      union all
      select {{ selected }} from {{ relation }}
      where customer_id in (select customer_id from ({{ customers }}) as wanted

@@ -243,6 +243,42 @@ def test_a_daily_runs_data_tests_read_the_rows_it_wrote(builds: tuple[Path, Path
     assert key_test(kept) != 0, "without the rows of an incremental run, every row is tested"
 
 
+def test_a_model_reads_the_customers_its_parent_kept_from_the_parents_table(builds: tuple[Path, Path, dict],
+                                                                           tmp_path: Path) -> None:
+    """A per-customer model reads its restated customers' rows of its parent from the parent's copy of what it
+    wrote (`__written`) for the customers the parent restated too, and from the parent's table for the others
+    (macros/restated.sql, rows_of_customers). Here the parent ran twice more than the child: its last run
+    restated the customers with a document on 2026-10-30, the child's restates those of 10-30 and 10-31 (its
+    previous as-of date). Would fail if the child read only the copy (the 10-31 customers would lose their
+    allocation) or read a customer twice."""
+    daily, _, _ = builds
+    raw = daily.parent / "raw"
+    db = tmp_path / "w" / daily.name
+    db.parent.mkdir()
+    shutil.copyfile(daily, db)
+    parent = "+int_linked_payments"
+    run_dbt("build", db=db, raw_dir=raw, as_of="2026-10-30", select=parent, exclude=MODELS_ONLY)
+    run_dbt("build", db=db, raw_dir=raw, as_of="2026-10-29", select=parent, exclude=MODELS_ONLY)
+    run_dbt("build", db=db, raw_dir=raw, as_of="2026-10-29", select="+int_invoice_settlement",
+            exclude=[*MODELS_ONLY, "int_linked_payments"])
+    restated = {m: {r[0] for r in query(db, f"select customer_id from intermediate.{m}__restated")}
+                for m in ("int_linked_payments", "int_payment_allocation")}
+    kept_by_parent = restated["int_payment_allocation"] - restated["int_linked_payments"]
+    assert restated["int_linked_payments"] and kept_by_parent, restated
+    compiled = (db.parent / f"{db.stem}_dbt" / "target" / "compiled" / "arrears" / "models" / "intermediate"
+                / "int_payment_allocation.sql").read_text()
+    assert "int_linked_payments__written" in compiled
+    fresh = tmp_path / "fresh.duckdb"
+    run_dbt(["build", "--full-refresh"], db=fresh, raw_dir=raw, as_of="2026-10-29",
+            select="+int_invoice_settlement", exclude=MODELS_ONLY)
+    for model in ("int_linked_payments", "int_payment_allocation", "int_invoice_settlement"):
+        sql = f"select * from intermediate.{model} order by all"
+        assert query(db, sql) == query(fresh, sql), model
+    # the customers the parent kept do have rows, read from its table
+    kept = "', '".join(sorted(kept_by_parent))
+    assert query(db, f"select count(*) from intermediate.int_payment_allocation where customer_id in ('{kept}')")[0][0]
+
+
 MODELS_ONLY = ["resource_type:test", "resource_type:unit_test"]
 PER_CUSTOMER_MODELS = ("int_linked_payments", "int_payment_allocation", "int_invoice_settlement",
                        "fct_customer_aging_history", "int_customer_monthly", "mart_risk_features")

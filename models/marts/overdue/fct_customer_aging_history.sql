@@ -8,10 +8,10 @@
     snapshot dates of the customers whose past moved (`<model>__restated`, macros/history_restated.sql): a
     document changed or an FX rate it used was corrected, or a new document moved money the allocation had
     applied on or before the previous as-of date. Their old rows are deleted first (pre-hooks) and the computed
-    rows appended (macros/restated.sql, strategy `restate`: a new date's rows cannot be stored yet, the new dates
-    being those the table lacks; the unique test on customer and date checks it). Snapshot dates
-    no longer kept are deleted after, and the state, fingerprints and rates this run was built from are stored
-    (post-hooks). The result equals a full refresh.
+    rows appended (macros/restated.sql, strategy `restate`: a new date's rows cannot be stored yet, the new
+    dates being those the table lacks). Snapshot dates no longer kept are deleted after, and the state,
+    fingerprints and rates this run was built from are stored (post-hooks). The result equals a full refresh
+    (the daily-loads equality tests).
 -#}
 {{ config(
     materialized = 'table' if target.type == 'spark' else 'incremental',
