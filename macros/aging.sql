@@ -46,7 +46,7 @@
 {% macro days_past_due(due_date, at_date, outstanding) -%}
     cast(case
         when {{ outstanding }} > 0 and {{ at_date }} > {{ due_date }}
-        then {{ dbt.datediff(due_date, at_date, 'day') }}
+        then {{ days_between(due_date, at_date) }}
         else 0
     end as {{ dbt.type_bigint() }})
 {%- endmacro %}

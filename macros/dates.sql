@@ -49,5 +49,35 @@
         select {{ integers_value(5) }} as day_offset
         from {{ integers(5) }}
     ) as day_offsets
-    where day_offsets.day_offset <= {{ dbt.datediff(start_date, end_date, 'day') }}
+    where day_offsets.day_offset <= {{ days_between(start_date, end_date) }}
+{%- endmacro %}
+
+{#- The last day of the month of a date, as a date. DuckDB's own last_day(): dbt's last_day adds intervals to a
+    timestamp, 3.3 s against 0.7 s over the 33.4 M invoice dates at 1,000,000 customers. -#}
+{% macro month_end_of(date_expr) -%}
+    {{ return(adapter.dispatch('month_end_of', 'arrears')(date_expr)) }}
+{%- endmacro %}
+
+{% macro default__month_end_of(date_expr) -%}
+    cast({{ dbt.last_day(date_expr, 'month') }} as date)
+{%- endmacro %}
+
+{% macro duckdb__month_end_of(date_expr) -%}
+    last_day({{ date_expr }})
+{%- endmacro %}
+
+{#- Days from one date to another (dbt.datediff in days: day boundaries crossed). DuckDB: one date minus the
+    other (a cast of a date to date is free; of a timestamp, its day); dbt-duckdb's datediff casts both to
+    timestamps first, which the history's DPD does for 107 M invoice-snapshot rows at 1,000,000 customers
+    (33.4 M invoice dates: 0.92 s that way, 0.13 s this way). -#}
+{% macro days_between(from_date, to_date) -%}
+    {{ return(adapter.dispatch('days_between', 'arrears')(from_date, to_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(from_date, to_date) -%}
+    {{ dbt.datediff(from_date, to_date, 'day') }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(from_date, to_date) -%}
+    (cast({{ to_date }} as date) - cast({{ from_date }} as date))
 {%- endmacro %}

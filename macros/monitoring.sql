@@ -17,12 +17,12 @@
         from {{ ref('int_snapshot_dates') }} as snapshot_dates
         cross join {{ ref('int_as_of_date') }} as as_of
         where snapshot_dates.is_week_end
-          and {{ dbt.datediff('snapshot_dates.snapshot_date', 'as_of.as_of_date', 'day') }} < 7 * {{ var('history_weekly_weeks') }}
+          and {{ days_between('snapshot_dates.snapshot_date', 'as_of.as_of_date') }} < 7 * {{ var('history_weekly_weeks') }}
         union all
         select 'daily' as check_type, snapshot_dates.snapshot_date
         from {{ ref('int_snapshot_dates') }} as snapshot_dates
         cross join {{ ref('int_as_of_date') }} as as_of
-        where {{ dbt.datediff('snapshot_dates.snapshot_date', 'as_of.as_of_date', 'day') }} < {{ var('history_daily_days') }}
+        where {{ days_between('snapshot_dates.snapshot_date', 'as_of.as_of_date') }} < {{ var('history_daily_days') }}
     ) as check_dates
 {%- endmacro %}
 

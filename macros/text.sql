@@ -1,7 +1,25 @@
 {#- Text trimmed of every kind of blank a spreadsheet or export leaves around a value (space, TAB, CR, LF,
     no-break space, ideographic space), with the empty string read as null (the contract: empty field = null). -#}
 {% macro clean_text(expr) -%}
+    {{ return(adapter.dispatch('clean_text', 'arrears')(expr)) }}
+{%- endmacro %}
+
+{% macro default__clean_text(expr) -%}
     nullif(trim(both {{ blank_chars() }} from {{ expr }}), '')
+{%- endmacro %}
+
+{#- DuckDB: trim only a value that starts or ends with one of the blanks (its first code point, and the first of
+    its reversed text, is one of them); any other value is what trim would return. Trimming a set of characters
+    builds a new string for every value: 8 columns of the 31.8 M payments at 1,000,000 customers took 17.4 s that
+    way and 8.5 s with this test first (a scan alone: 2.4 s). Same result (tests/pytest/test_clean_text.py). -#}
+{% macro duckdb__clean_text(expr) -%}
+    case when ascii({{ expr }}) in ({{ blank_codes() }}) or ascii(reverse({{ expr }})) in ({{ blank_codes() }})
+         then {{ default__clean_text(expr) }} else nullif({{ expr }}, '') end
+{%- endmacro %}
+
+{#- The code points of the blanks (default__blank_chars), for duckdb__clean_text. -#}
+{% macro blank_codes() -%}
+    32, 9, 10, 13, 160, 12288
 {%- endmacro %}
 
 {#- Trimmed, lower-cased code. -#}

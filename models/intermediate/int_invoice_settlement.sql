@@ -68,7 +68,7 @@ final as (
         -- lateness
         case
             when settled_date is not null and settled_date > due_date
-            then {{ dbt.datediff('due_date', 'settled_date', 'day') }}
+            then {{ days_between('due_date', 'settled_date') }}
             when settled_date is not null then 0
         end as days_late
     from settled

@@ -58,8 +58,10 @@ candidates as (
         payable_invoices.invoice_date,
         payable_invoices.invoice_amount,
         -- a payment in another currency than its invoice converts at the payment date's rates:
-        -- payment -> base (exact decimal product) -> invoice currency
-        payments_as_of.amount * payments_as_of.fx_rate_to_base as payment_base_exact,
+        -- payment -> base (exact decimal product) -> invoice currency; only for those (a 128-bit product
+        -- for every payment costs seconds at 1,000,000 customers)
+        case when payments_as_of.currency <> payable_invoices.invoice_currency
+             then payments_as_of.amount * payments_as_of.fx_rate_to_base end as payment_base_exact,
         {{ rate_to_base('payable_invoices.invoice_currency', 'invoice_fx.rate_to_base') }} as invoice_rate_to_base,
         payable_invoices.invoice_id is not null
             and (payments_as_of.currency = payable_invoices.invoice_currency

@@ -161,14 +161,16 @@ segments as (
         currency,
         position,
         coalesce(lag(position) over (partition by customer_id, currency order by position), 0) as previous_position,
-        coalesce(sum(invoice_ends) over (
+        -- counts as bigint, the type of the axes' row_number(): a sum of integers is 128-bit on DuckDB, and
+        -- the joins below then widened every axis key to it
+        cast(coalesce(sum(invoice_ends) over (
             partition by customer_id, currency order by position
             rows between unbounded preceding and 1 preceding
-        ), 0) + 1 as invoice_seq,
-        coalesce(sum(credit_ends) over (
+        ), 0) + 1 as {{ dbt.type_bigint() }}) as invoice_seq,
+        cast(coalesce(sum(credit_ends) over (
             partition by customer_id, currency order by position
             rows between unbounded preceding and 1 preceding
-        ), 0) + 1 as credit_seq
+        ), 0) + 1 as {{ dbt.type_bigint() }}) as credit_seq
     from points
 ),
 

@@ -197,12 +197,14 @@ invoice_bucketed as (
     from invoice_state_base
 ),
 
+-- the snapshot kind is the snapshot date's: grouped by, not aggregated (the aggregate is most of a full
+-- build's cost: 107 M open invoice-snapshot rows into 36.5 M groups at 1,000,000 customers)
 customer_snapshot as (
     select
         customer_id,
         snapshot_date,
-        max(case when is_month_end then 1 else 0 end) = 1 as is_month_end,
-        max(case when is_week_end then 1 else 0 end) = 1 as is_week_end,
+        is_month_end,
+        is_week_end,
         sum(outstanding_base) as outstanding_base,
         sum(case when days_past_due > 0 then outstanding_base else 0 end) as past_due_base,
         sum(case when days_past_due > {{ var('overdue_threshold_days') }} then outstanding_base else 0 end) as overdue_base,
@@ -212,7 +214,7 @@ customer_snapshot as (
         sum(case when aging_bucket = '{{ b["code"] }}' then outstanding_base else 0 end) as bucket_{{ b['code'] }}_base{{ "," if not loop.last }}
         {%- endfor %}
     from invoice_bucketed
-    group by customer_id, snapshot_date
+    group by customer_id, snapshot_date, is_month_end, is_week_end
 ),
 
 final as (

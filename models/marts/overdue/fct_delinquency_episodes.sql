@@ -54,7 +54,7 @@ episodes as (
         min(past_due_from) as episode_start_date,
         max(past_due_until) as past_due_until,
         max(case when is_still_open then 1 else 0 end) = 1 as is_open,
-        max({{ dbt.datediff('due_date', 'past_due_until', 'day') }}) - 1 as peak_days_past_due,
+        max({{ days_between('due_date', 'past_due_until') }}) - 1 as peak_days_past_due,
         count(*) as invoice_count,
         sum(amount_base) as invoices_amount_base
     from islands
@@ -94,9 +94,9 @@ final as (
         end as {{ money_type() }}) as peak_past_due_base,
         episodes.invoice_count,
         cast(episodes.invoices_amount_base as {{ money_type() }}) as invoices_amount_base,
-        {{ dbt.datediff('episodes.episode_start_date', 'episodes.past_due_until', 'day') }} as episode_days,
+        {{ days_between('episodes.episode_start_date', 'episodes.past_due_until') }} as episode_days,
         case when not episodes.is_open
-             then {{ dbt.datediff('episodes.episode_start_date', 'episodes.past_due_until', 'day') }} end as days_to_cure,
+             then {{ days_between('episodes.episode_start_date', 'episodes.past_due_until') }} end as days_to_cure,
         -- flags
         episodes.is_open,
         not episodes.is_open as is_cured,

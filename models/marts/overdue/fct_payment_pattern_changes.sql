@@ -32,9 +32,7 @@ payment_gaps as (
         payments.customer_id,
         payments.payment_date,
         payments.amount_base,
-        {{ dbt.datediff(
-            'lag(payments.payment_date) over (partition by payments.customer_id order by payments.payment_date, payments.payment_id)',
-            'payments.payment_date', 'day') }} as days_since_previous
+        {{ days_between('lag(payments.payment_date) over (partition by payments.customer_id order by payments.payment_date, payments.payment_id)', 'payments.payment_date') }} as days_since_previous
     from payments
     cross join windows
     where payments.payment_date <= windows.as_of_date
@@ -70,10 +68,10 @@ billing as (
         sum(case when invoices.invoice_date <= windows.recent_start_exclusive then invoices.amount_base else 0 end)
             as baseline_billed_base,
         avg(case when invoices.settled_date > windows.recent_start_exclusive
-                 then {{ dbt.datediff('invoices.invoice_date', 'invoices.settled_date', 'day') }} end) as recent_days_to_pay,
+                 then {{ days_between('invoices.invoice_date', 'invoices.settled_date') }} end) as recent_days_to_pay,
         avg(case when invoices.settled_date <= windows.recent_start_exclusive
                   and invoices.settled_date > windows.baseline_start_exclusive
-                 then {{ dbt.datediff('invoices.invoice_date', 'invoices.settled_date', 'day') }} end) as baseline_days_to_pay
+                 then {{ days_between('invoices.invoice_date', 'invoices.settled_date') }} end) as baseline_days_to_pay
     from invoices
     cross join windows
     where invoices.invoice_date > windows.baseline_start_exclusive

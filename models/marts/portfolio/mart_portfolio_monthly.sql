@@ -144,7 +144,7 @@ combined as (
         period_bounds.previous_period_end is not null as has_opening_balance,
         coalesce(billed.billed_base, 0) as billed_base,
         coalesce(collected.collected_base, 0) as collected_base,
-        {{ dbt.datediff('period_bounds.period_start', 'period_bounds.period_end', 'day') }} + 1 as period_days,
+        {{ days_between('period_bounds.period_start', 'period_bounds.period_end') }} + 1 as period_days,
         types.temporary_customers,
         types.chronic_customers,
         types.stubborn_customers

@@ -88,7 +88,7 @@ final as (
         cast(observed.payments_3m as {{ dbt.type_float() }}) as f_payments_3m,
         cast(observed.payments_6m as {{ dbt.type_float() }}) as f_payments_6m,
         case when observed.last_payment_date_to_date is not null
-             then cast({{ dbt.datediff('observed.last_payment_date_to_date', 'observed.month_end', 'day') }} as {{ dbt.type_float() }})
+             then cast({{ days_between('observed.last_payment_date_to_date', 'observed.month_end') }} as {{ dbt.type_float() }})
         end as f_days_since_payment,
         {{ safe_divide('observed.outstanding_base - observed.outstanding_3m_ago', 'observed.outstanding_3m_ago') }}
             as f_balance_trend_3m,

@@ -162,9 +162,9 @@ combined as (
         aging.credit_utilisation,
         evidence_window.episode_start_date,
         case when evidence_window.episode_start_date is not null
-             then {{ dbt.datediff('evidence_window.episode_start_date', 'aging.as_of_date', 'day') }} end as episode_days,
+             then {{ days_between('evidence_window.episode_start_date', 'aging.as_of_date') }} end as episode_days,
         case when aging.last_payment_date is not null
-             then {{ dbt.datediff('aging.last_payment_date', 'aging.as_of_date', 'day') }} end as days_since_last_payment,
+             then {{ days_between('aging.last_payment_date', 'aging.as_of_date') }} end as days_since_last_payment,
         coalesce(history_before_episode.settled_invoice_count, 0) as settled_invoice_count,
         {{ safe_divide('history_before_episode.on_time_invoice_count', 'history_before_episode.settled_invoice_count') }}
             as on_time_share,
@@ -248,7 +248,7 @@ final as (
         promises_broken > 0 as ev_broken_promises,
         dispute_count > 0 and payments_after_dispute = 0 as ev_dispute_without_payment,
         contact_count > 0
-            and coalesce({{ dbt.datediff('last_reached_date', 'as_of_date', 'day') }} >= {{ var('silence_days') }}, true)
+            and coalesce({{ days_between('last_reached_date', 'as_of_date') }} >= {{ var('silence_days') }}, true)
             as ev_long_silence
     from combined
 )

@@ -37,23 +37,23 @@ grid as (
 ),
 
 billed as (
-    select customer_id, cast({{ dbt.last_day('invoice_date', 'month') }} as date) as month_end,
+    select customer_id, {{ month_end_of('invoice_date') }} as month_end,
            sum(amount_base) as billed_base, count(*) as invoice_count
     from invoices
-    group by customer_id, cast({{ dbt.last_day('invoice_date', 'month') }} as date)
+    group by customer_id, {{ month_end_of('invoice_date') }}
 ),
 
 paid as (
-    select customer_id, cast({{ dbt.last_day('payment_date', 'month') }} as date) as month_end,
+    select customer_id, {{ month_end_of('payment_date') }} as month_end,
            sum(amount_base) as paid_base, count(*) as payment_count, max(payment_date) as last_payment_date
     from payments
-    group by customer_id, cast({{ dbt.last_day('payment_date', 'month') }} as date)
+    group by customer_id, {{ month_end_of('payment_date') }}
 ),
 
 contacted as (
     select
         customer_id,
-        cast({{ dbt.last_day('action_date', 'month') }} as date) as month_end,
+        {{ month_end_of('action_date') }} as month_end,
         count(*) as contact_count,
         sum(case when outcome in ({{ sql_list(contact_outcomes('unreached')) }}) then 1 else 0 end) as unreached_count,
         sum(case when outcome = 'refused' then 1 else 0 end) as refusal_count,
@@ -61,7 +61,7 @@ contacted as (
         sum(case when outcome = 'hardship' then 1 else 0 end) as hardship_count,
         sum(case when outcome = 'dispute' then 1 else 0 end) as dispute_count
     from actions
-    group by customer_id, cast({{ dbt.last_day('action_date', 'month') }} as date)
+    group by customer_id, {{ month_end_of('action_date') }}
 ),
 
 final as (

@@ -72,7 +72,7 @@ cures as (
         assignments.customer_id,
         assignments.assigned_date,
         max(case when not episodes.is_open
-                 then {{ dbt.datediff('assignments.assigned_date', 'episodes.episode_end_date', 'day') }} + 1
+                 then {{ days_between('assignments.assigned_date', 'episodes.episode_end_date') }} + 1
             end) as days_to_cure,
         count(*) as episodes_found
     from assignments
@@ -154,7 +154,7 @@ later_dpd as (
     select
         assignments.customer_id,
         assignments.assigned_date,
-        max({{ dbt.datediff('settlement.due_date', dbt.dateadd('day', '30', 'assignments.assigned_date'), 'day') }})
+        max({{ days_between('settlement.due_date', dbt.dateadd('day', '30', 'assignments.assigned_date')) }})
             as days_past_due_30
     from assignments
     inner join settlement
@@ -170,7 +170,7 @@ observed as (
     select
         assignments.*,
         as_of.as_of_date,
-        {{ dbt.datediff('assignments.assigned_date', 'as_of.as_of_date', 'day') }} as days_observed,
+        {{ days_between('assignments.assigned_date', 'as_of.as_of_date') }} as days_observed,
         coalesce(assignments.days_past_due_at_assignment > 0 and cures.episodes_found is not null, false) as was_past_due,
         cures.days_to_cure,
         received.recovered_30_base,
