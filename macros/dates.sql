@@ -53,7 +53,7 @@
 {%- endmacro %}
 
 {#- The last day of the month of a date, as a date. DuckDB's own last_day(): dbt's last_day adds intervals to a
-    timestamp, 3.3 s against 0.7 s over the 33.4 M invoice dates at 1,000,000 customers. -#}
+    timestamp, 1.61 s against 0.35 s over the 33.4 M invoice dates at 1,000,000 customers (alone, 2 threads). -#}
 {% macro month_end_of(date_expr) -%}
     {{ return(adapter.dispatch('month_end_of', 'arrears')(date_expr)) }}
 {%- endmacro %}
@@ -69,7 +69,7 @@
 {#- Days from one date to another (dbt.datediff in days: day boundaries crossed). DuckDB: one date minus the
     other (a cast of a date to date is free; of a timestamp, its day); dbt-duckdb's datediff casts both to
     timestamps first, which the history's DPD does for 107 M invoice-snapshot rows at 1,000,000 customers
-    (33.4 M invoice dates: 0.92 s that way, 0.13 s this way). -#}
+    (33.4 M invoice dates, alone, 2 threads: 0.45 s that way, 0.06 s this way). -#}
 {% macro days_between(from_date, to_date) -%}
     {{ return(adapter.dispatch('days_between', 'arrears')(from_date, to_date)) }}
 {%- endmacro %}

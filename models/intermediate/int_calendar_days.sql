@@ -29,7 +29,7 @@ flagged as (
     select
         calendar_day,
         as_of_date,
-        calendar_day = {{ dbt.last_day('calendar_day', 'month') }} as is_month_end,
+        calendar_day = {{ month_end_of('calendar_day') }} as is_month_end,
         -- 1970-01-04 was a Sunday
         mod({{ days_between("cast('1970-01-04' as date)", 'calendar_day') }}, 7) = 0 as is_week_end,
         {{ days_between('calendar_day', 'as_of_date') }} as days_before_as_of

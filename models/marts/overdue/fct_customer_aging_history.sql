@@ -197,8 +197,8 @@ invoice_bucketed as (
     from invoice_state_base
 ),
 
--- the snapshot kind is the snapshot date's: grouped by, not aggregated (the aggregate is most of a full
--- build's cost: 107 M open invoice-snapshot rows into 36.5 M groups at 1,000,000 customers)
+-- the snapshot kind is the snapshot date's: grouped by, not aggregated (this aggregate is most of the model's
+-- full refresh: 107 M open invoice-snapshot rows into 36.5 M groups at 1,000,000 customers)
 customer_snapshot as (
     select
         customer_id,
