@@ -312,7 +312,8 @@ def mark_built(layout: Layout, as_of: dt.date | None) -> dict[str, Any]:
     import duckdb
 
     state = _require(layout, {"building"}, "run the build step first")
-    with duckdb.connect(str(layout.build_db)) as con:
+    # the storage settings of the build (profiles.yml), should the checkpoint compress anything dbt left in the log
+    with duckdb.connect(str(layout.build_db), config={"disabled_compression_methods": "bitpacking"}) as con:
         con.execute("checkpoint")
     fp = fingerprint(layout)
     if fp is None:

@@ -13,6 +13,8 @@
     The type of every money amount (document amounts, base-currency amounts, balances, sums). decimal(38, 2) holds
     any amount a ledger can hold (up to 10^36) on DuckDB, PostgreSQL and Spark; the contract sets no upper limit,
     and a decimal(18, 2) overflowed at 10^16 (and its products with a rate at 10^8). Chosen once, here.
+    DuckDB stores it as a 128-bit integer, which the DuckDB profile keeps out of bit-packing (profiles.yml,
+    `disabled_compression_methods`): bit-packed, such columns were slow to read back.
 -#}
 {% macro money_type() -%}
     {{ return(adapter.dispatch('money_type', 'arrears')()) }}

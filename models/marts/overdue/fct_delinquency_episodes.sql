@@ -7,7 +7,14 @@ as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
 invoices as (select * from {{ ref('fct_invoices') }}),
 
-history as (select * from {{ ref('fct_customer_aging_history') }}),
+-- only snapshots with something past due can raise an episode's peak: past_due_base is never negative, and the
+-- peak is 0 where no snapshot is found (coalesce below). At 1,000,000 customers this leaves 15.7 M of the 36.5 M
+-- rows for the range join (the query 17.9 s -> 12.5-13.2 s, same rows)
+history as (
+    select customer_id, snapshot_date, past_due_base
+    from {{ ref('fct_customer_aging_history') }}
+    where past_due_base > 0
+),
 
 current_aging as (select * from {{ ref('fct_customer_aging') }}),
 
