@@ -23,9 +23,10 @@ with
 as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 {{- restated_cte() }}
 
-invoices as (select * from {{ ref('stg_invoices') }}{{ only_restated() }}),
+-- imports read more than once are read again, not copied (macros/cte.sql)
+invoices as {{ not_materialized() }} (select * from {{ ref('stg_invoices') }}{{ only_restated() }}),
 
-linked_payments as (select * from {{ restated_rows('int_linked_payments', 'linked_payments') }}),
+linked_payments as {{ not_materialized() }} (select * from {{ restated_rows('int_linked_payments', 'linked_payments') }}),
 
 open_invoices as (
     select

@@ -30,7 +30,8 @@ LONGEST_FIRST = (
 GROUPS = {"test_export": "export_and_report", "test_report": "export_and_report",   # export_dataset fixture
           "test_allocation_demo": "demo_build", "test_benchmark_anchor": "demo_build", "test_contract": "demo_build",
           "test_risk_study": "demo_build", "test_superset": "demo_build",
-          "test_semantic_layer": "demo_build", "test_column_constraints": "demo_build"}
+          "test_semantic_layer": "demo_build", "test_column_constraints": "demo_build",
+          "test_storage": "demo_build", "test_query_plans": "demo_build"}
 
 
 def group_of(nodeid: str) -> str:

@@ -13,7 +13,8 @@ customers as (select customer_id from {{ ref('stg_customers') }}),
 -- void (reversed or bounced) payments are ignored downstream
 payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
-invoices as (select * from {{ ref('fct_invoices') }}),
+-- imports read more than once are read again, not copied (macros/cte.sql)
+invoices as {{ not_materialized() }} (select * from {{ ref('fct_invoices') }}),
 
 linked_payments as (select * from {{ ref('int_linked_payments') }}),
 

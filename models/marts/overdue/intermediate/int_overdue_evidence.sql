@@ -6,20 +6,21 @@ with
 
 as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
-aging as (select * from {{ ref('fct_customer_aging') }}),
+-- imports read more than once are read again, not copied (macros/cte.sql)
+aging as {{ not_materialized() }} (select * from {{ ref('fct_customer_aging') }}),
 
 customers as (select * from {{ ref('dim_customers') }}),
 
 invoices as (select * from {{ ref('fct_invoices') }}),
 
-episodes as (select * from {{ ref('fct_delinquency_episodes') }}),
+episodes as {{ not_materialized() }} (select * from {{ ref('fct_delinquency_episodes') }}),
 
 patterns as (select * from {{ ref('fct_payment_pattern_changes') }}),
 
-actions as (select * from {{ ref('stg_collection_actions') }}),
+actions as {{ not_materialized() }} (select * from {{ ref('stg_collection_actions') }}),
 
 -- void (reversed or bounced) payments are ignored downstream
-payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
+payments as {{ not_materialized() }} (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false)),
 
 current_episode as (
     select customer_id, episode_start_date, peak_days_past_due

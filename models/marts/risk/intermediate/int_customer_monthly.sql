@@ -15,7 +15,8 @@ month_ends as (
     where is_month_end
 ),
 
-invoices as (select * from {{ ref('fct_invoices') }}{{ only_restated() }}),
+-- imports read more than once are read again, not copied (macros/cte.sql)
+invoices as {{ not_materialized() }} (select * from {{ ref('fct_invoices') }}{{ only_restated() }}),
 
 -- void (reversed or bounced) payments are ignored downstream
 payments as (select * from {{ ref('stg_payments') }} where not coalesce(is_void, false){{ only_restated('and') }}),
