@@ -31,7 +31,7 @@ GROUPS = {"test_export": "export_and_report", "test_report": "export_and_report"
           "test_allocation_demo": "demo_build", "test_benchmark_anchor": "demo_build", "test_contract": "demo_build",
           "test_risk_study": "demo_build", "test_superset": "demo_build",
           "test_semantic_layer": "demo_build", "test_column_constraints": "demo_build",
-          "test_storage": "demo_build", "test_query_plans": "demo_build"}
+          "test_storage": "demo_build", "test_query_plans": "demo_build", "test_money_conservation": "demo_build"}
 
 
 def group_of(nodeid: str) -> str:

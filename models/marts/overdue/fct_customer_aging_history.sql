@@ -242,4 +242,7 @@ final as (
     from customer_snapshot
 )
 
+-- sorted on DuckDB before it is written: written straight from this wide aggregate, DuckDB can run out of
+-- memory at some limits (macros/storage.sql)
 select * from final
+{{ sorted_before_write(['customer_id', 'snapshot_date']) }}

@@ -37,60 +37,77 @@ grid as (
     inner join month_ends on month_ends.month_end >= first_invoice.first_invoice_date
 ),
 
-billed as (
-    select customer_id, {{ month_end_of('invoice_date') }} as month_end,
-           sum(amount_base) as billed_base, count(*) as invoice_count
-    from invoices
-    group by customer_id, {{ month_end_of('invoice_date') }}
-),
-
-paid as (
-    select customer_id, {{ month_end_of('payment_date') }} as month_end,
-           sum(amount_base) as paid_base, count(*) as payment_count, max(payment_date) as last_payment_date
-    from payments
-    group by customer_id, {{ month_end_of('payment_date') }}
-),
-
-contacted as (
+-- every source row keyed by (customer, month end), aggregated once below. Joining the grid to an aggregate
+-- of each source made DuckDB hash the grid itself (its estimate of the grid's inequality join was 152 rows
+-- against 24 M at 1,000,000 customers), and that pipeline ran out of memory at 4 and 5 GB; one aggregate
+-- spills (docs/decisions.md, "Month-end rows from one aggregate, not four joins")
+{%- set money_null = 'cast(null as ' ~ money_type() ~ ')' %}
+{#- every column of monthly_rows with the value of a source that does not set it -#}
+{%- set columns = [
+    ('in_grid', '0'), ('billed_base', money_null), ('invoice_count', '0'), ('paid_base', money_null),
+    ('payment_count', '0'), ('payment_date', 'cast(null as date)'), ('contact_count', '0'),
+    ('unreached_count', '0'), ('refusal_count', '0'), ('promise_count', '0'), ('hardship_count', '0'),
+    ('dispute_count', '0'), ('outstanding_base', money_null), ('overdue_base', money_null),
+    ('days_past_due', 'cast(null as ' ~ dbt.type_bigint() ~ ')'),
+] %}
+{%- set sources = [
+    {'relation': 'grid', 'month_end': 'month_end', 'sets': {'in_grid': '1'}},
+    {'relation': 'invoices', 'month_end': month_end_of('invoice_date'),
+     'sets': {'billed_base': 'amount_base', 'invoice_count': '1'}},
+    {'relation': 'payments', 'month_end': month_end_of('payment_date'),
+     'sets': {'paid_base': 'amount_base', 'payment_count': '1', 'payment_date': 'payment_date'}},
+    {'relation': 'actions', 'month_end': month_end_of('action_date'),
+     'sets': {'contact_count': '1',
+              'unreached_count': 'case when outcome in (' ~ sql_list(contact_outcomes('unreached')) ~ ') then 1 else 0 end',
+              'refusal_count': "case when outcome = 'refused' then 1 else 0 end",
+              'promise_count': "case when outcome = 'promise_to_pay' then 1 else 0 end",
+              'hardship_count': "case when outcome = 'hardship' then 1 else 0 end",
+              'dispute_count': "case when outcome = 'dispute' then 1 else 0 end"}},
+    {'relation': 'history', 'month_end': 'snapshot_date', 'where': 'is_month_end',
+     'sets': {'outstanding_base': 'outstanding_base', 'overdue_base': 'overdue_base', 'days_past_due': 'days_past_due'}},
+] %}
+monthly_rows as (
+    {%- for source in sources %}
+    {{ 'union all' if not loop.first }}
     select
         customer_id,
-        {{ month_end_of('action_date') }} as month_end,
-        count(*) as contact_count,
-        sum(case when outcome in ({{ sql_list(contact_outcomes('unreached')) }}) then 1 else 0 end) as unreached_count,
-        sum(case when outcome = 'refused' then 1 else 0 end) as refusal_count,
-        sum(case when outcome = 'promise_to_pay' then 1 else 0 end) as promise_count,
-        sum(case when outcome = 'hardship' then 1 else 0 end) as hardship_count,
-        sum(case when outcome = 'dispute' then 1 else 0 end) as dispute_count
-    from actions
-    group by customer_id, {{ month_end_of('action_date') }}
+        {{ source['month_end'] }}{{ ' as month_end' if source['month_end'] != 'month_end' }},
+        {%- for name, default in columns %}
+        {%- set value = source['sets'].get(name, default) %}
+        {{ value }}{{ (' as ' ~ name) if value != name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ source['relation'] }}
+    {%- if source.get('where') %}
+    where {{ source['where'] }}
+    {%- endif %}
+    {%- endfor %}
 ),
 
 final as (
     select
         -- keys
-        grid.customer_id,
-        grid.month_end,
+        customer_id,
+        month_end,
         -- activity in the month
-        cast(coalesce(billed.billed_base, 0) as {{ money_type() }}) as billed_base,
-        coalesce(billed.invoice_count, 0) as invoice_count,
-        cast(coalesce(paid.paid_base, 0) as {{ money_type() }}) as paid_base,
-        coalesce(paid.payment_count, 0) as payment_count,
-        paid.last_payment_date,
-        coalesce(contacted.contact_count, 0) as contact_count,
-        coalesce(contacted.unreached_count, 0) as unreached_count,
-        coalesce(contacted.refusal_count, 0) as refusal_count,
-        coalesce(contacted.promise_count, 0) as promise_count,
-        coalesce(contacted.hardship_count, 0) as hardship_count,
-        coalesce(contacted.dispute_count, 0) as dispute_count,
-        -- state at the month end
-        cast(coalesce(history.outstanding_base, 0) as {{ money_type() }}) as outstanding_base,
-        cast(coalesce(history.overdue_base, 0) as {{ money_type() }}) as overdue_base,
-        coalesce(history.days_past_due, 0) as days_past_due
-    from grid
-    left join billed on grid.customer_id = billed.customer_id and grid.month_end = billed.month_end
-    left join paid on grid.customer_id = paid.customer_id and grid.month_end = paid.month_end
-    left join contacted on grid.customer_id = contacted.customer_id and grid.month_end = contacted.month_end
-    left join history on grid.customer_id = history.customer_id and grid.month_end = history.snapshot_date
+        cast(coalesce(sum(billed_base), 0) as {{ money_type() }}) as billed_base,
+        cast(sum(invoice_count) as {{ dbt.type_bigint() }}) as invoice_count,
+        cast(coalesce(sum(paid_base), 0) as {{ money_type() }}) as paid_base,
+        cast(sum(payment_count) as {{ dbt.type_bigint() }}) as payment_count,
+        max(payment_date) as last_payment_date,
+        cast(sum(contact_count) as {{ dbt.type_bigint() }}) as contact_count,
+        sum(unreached_count) as unreached_count,
+        sum(refusal_count) as refusal_count,
+        sum(promise_count) as promise_count,
+        sum(hardship_count) as hardship_count,
+        sum(dispute_count) as dispute_count,
+        -- state at the month end (at most one history row: max picks it)
+        cast(coalesce(max(outstanding_base), 0) as {{ money_type() }}) as outstanding_base,
+        cast(coalesce(max(overdue_base), 0) as {{ money_type() }}) as overdue_base,
+        coalesce(max(days_past_due), 0) as days_past_due
+    from monthly_rows
+    group by customer_id, month_end
+    -- only the grid's months: not the months before the first invoice or after the last month end
+    having max(in_grid) = 1
 )
 
 select * from final
