@@ -10,7 +10,7 @@ with
 {{- restated_cte() }}
 
 month_ends as (
-    select snapshot_date as month_end, cast({{ dbt.date_trunc('month', 'snapshot_date') }} as date) as month_start
+    select snapshot_date as month_end
     from {{ ref('int_snapshot_dates') }}
     where is_month_end
 ),
@@ -32,7 +32,7 @@ first_invoice as (
 ),
 
 grid as (
-    select first_invoice.customer_id, month_ends.month_end, month_ends.month_start
+    select first_invoice.customer_id, month_ends.month_end
     from first_invoice
     inner join month_ends on month_ends.month_end >= first_invoice.first_invoice_date
 ),
