@@ -20,3 +20,17 @@
     {%- for column in columns %}, coalesce(cast({{ column }} as {{ dbt.type_string() }}), '\N'){% endfor -%}
     )), 16))::bit(64)::bigint
 {%- endmacro %}
+
+{#- A customer's fingerprint `name` over the hashed rows `hashes` (columns customer_id, row_hash and the row's
+    date `date_column`), and `<name>_to_month_end` over the rows dated on or before the month end of the CTE
+    `latest_month_end` (int_customer_fingerprints), both aggregated per customer. -#}
+{% macro fingerprint_aggregates(hashes, date_column, name) -%}
+    select
+        {{ hashes }}.customer_id,
+        bit_xor({{ hashes }}.row_hash) as {{ name }},
+        bit_xor(case when {{ hashes }}.{{ date_column }} <= latest_month_end.month_end then {{ hashes }}.row_hash end)
+            as {{ name }}_to_month_end
+    from {{ hashes }}
+    cross join latest_month_end
+    group by {{ hashes }}.customer_id
+{%- endmacro %}

@@ -26,29 +26,11 @@
     ) as check_dates
 {%- endmacro %}
 
-{#- The history's record of the customers it restated, when this model can build on it: the history ran in
-    this dbt invocation (its `__run`), and this model saw its previous run (this model's `__history_run`
-    holds that run's invocation), so no restated customer was missed; none otherwise (a full refresh, the
-    history rebuilt from scratch, or a run of either that failed): then everything is recomputed. The
-    catalog, not dbt's relation cache: the history's hooks wrote these tables after the cache was filled. -#}
+{#- The history's record of the customers it restated, when this model can build on it (chained_restated,
+    macros/restated.sql); none otherwise (a full refresh, the history rebuilt from scratch, or a run of either
+    that failed): then everything is recomputed. -#}
 {% macro monitoring_history_restated() -%}
-    {%- if not execute or not is_incremental() -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set history = ref('fct_customer_aging_history') -%}
-    {%- set restated = companion_relation(history, 'restated') -%}
-    {%- set history_run = companion_relation(history, 'run') -%}
-    {%- set seen = companion_relation(this, 'history_run') -%}
-    {%- set found = run_query("select count(distinct table_name) from information_schema.tables where table_schema = '"
-                              ~ restated.schema ~ "' and table_name in ('" ~ restated.identifier ~ "', '"
-                              ~ history_run.identifier ~ "', '" ~ seen.identifier ~ "')") -%}
-    {%- if found.columns[0].values()[0] | int < 3 -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set chained = run_query("select count(*) from " ~ history_run ~ " as history_run inner join " ~ seen
-                                ~ " as seen on seen.invocation_id = history_run.previous_invocation_id"
-                                ~ " where history_run.invocation_id = '" ~ invocation_id ~ "'") -%}
-    {{ return(restated if chained.columns[0].values()[0] | int > 0 else none) }}
+    {{ return(chained_restated('fct_customer_aging_history', 'history_run')) }}
 {%- endmacro %}
 
 {#- In the model's pairs: every customer at a new pair, the history's restated customers at the others -#}
@@ -80,9 +62,5 @@
 
 {#- Post-hooks: the history run this model was built on (its invocation, from the history's `__run`) -#}
 {% macro monitoring_post_hooks() -%}
-    {{ return([
-        "{{ drop_companion(this, 'history_run') }}",
-        "{% if target.type != 'spark' %}create table {{ companion_relation(this, 'history_run') }} as "
-        ~ "select invocation_id from {{ companion_relation(ref('fct_customer_aging_history'), 'run') }}{% endif %}",
-    ]) }}
+    {{ return(chained_run_post_hooks('fct_customer_aging_history', 'history_run')) }}
 {%- endmacro %}

@@ -14,6 +14,13 @@
         brings the rate of the new day, which no stored row used (documents of that day are restated by (1),
         new snapshot dates are computed for everyone), so it restates nobody; a change of base currency
         restates everyone.
+    A month-end model (int_customer_monthly, mart_risk_features) reads documents and contacts dated up to the
+    latest month end on or before the as-of date, and restates everyone when that month end changes; otherwise
+    (1) concerns it not (every such document is dated after that month end), (2) compares the fingerprints of
+    what is dated up to it (`*_to_month_end`), and the customers its upstream per-customer model restated in
+    the same dbt invocation are restated too (the history's month-end rows, which follow the allocation as of
+    the as-of date, for int_customer_monthly; int_customer_monthly's rows for mart_risk_features): a day's new
+    documents and contacts restate only the customers whose past they moved.
     Each model stores the fingerprints and the as-of date it was built from in its own table
     `intermediate.<model>__fingerprints`, and the daily rates up to that as-of date in `<model>__fx_rates`
     (post-hooks drop_companion + store_fingerprints, store_fx_rates), so a model whose run failed restates again
@@ -87,11 +94,63 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro restated_customers(model, monthly=false, window_months=none) -%}
+{#- The upstream per-customer model `upstream_name`'s record of the customers its run in this dbt invocation
+    restated (`<upstream>__restated`), when this model can build on it: the upstream ran in this invocation
+    (its `__run`, macros/history_restated.sql run_chain_post_hooks) and this model saw its previous run (this
+    model's `<model>__<seen_suffix>` holds that run's invocation, chained_run_post_hooks), so no restated
+    customer was missed; none otherwise (a full refresh, the upstream rebuilt from scratch, run without this
+    model, or a run of either that failed). The catalog, not dbt's relation cache: the upstream's hooks wrote
+    these tables after the cache was filled. -#}
+{% macro chained_restated(upstream_name, seen_suffix) -%}
+    {%- if not execute or not is_incremental() or target.type == 'spark' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set upstream = ref(upstream_name) -%}
+    {%- set restated = companion_relation(upstream, 'restated') -%}
+    {%- set upstream_run = companion_relation(upstream, 'run') -%}
+    {%- set seen = companion_relation(this, seen_suffix) -%}
+    {%- set found = run_query("select count(distinct table_name) from information_schema.tables where table_schema = '"
+                              ~ restated.schema ~ "' and table_name in ('" ~ restated.identifier ~ "', '"
+                              ~ upstream_run.identifier ~ "', '" ~ seen.identifier ~ "')") -%}
+    {%- if found.columns[0].values()[0] | int < 3 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set chained = run_query("select count(*) from " ~ upstream_run ~ " as upstream_run inner join " ~ seen
+                                ~ " as seen on seen.invocation_id = upstream_run.previous_invocation_id"
+                                ~ " where upstream_run.invocation_id = '" ~ invocation_id ~ "'") -%}
+    {{ return(restated if chained.columns[0].values()[0] | int > 0 else none) }}
+{%- endmacro %}
+
+{#- Post-hooks of a model that reads chained_restated(upstream_name, seen_suffix): the upstream run it was built
+    on (its invocation, from the upstream's `__run`) -#}
+{% macro chained_run_post_hooks(upstream_name, seen_suffix) -%}
+    {{ return([
+        "{{ drop_companion(this, '" ~ seen_suffix ~ "') }}",
+        "{% if target.type != 'spark' %}create table {{ companion_relation(this, '" ~ seen_suffix ~ "') }} as "
+        ~ "select invocation_id from {{ companion_relation(ref('" ~ upstream_name ~ "'), 'run') }}{% endif %}",
+    ]) }}
+{%- endmacro %}
+
+{% macro restated_customers(model, monthly=false, window_months=none, upstream=none) -%}
     {%- set fingerprints = ref('int_customer_fingerprints') -%}
     {%- set stored = companion_relation(model, 'fingerprints') -%}
     {%- set stored_fx = companion_relation(model, 'fx_rates') -%}
     {%- if relation_exists(stored) and relation_exists(stored_fx) %}
+    {#- a month-end model reads its documents and contacts up to the latest month end, which is the same for both
+        runs unless everyone is restated (below), and the rows of its per-customer `upstream` up to it, which a
+        later document can move (the history's month-end rows follow the allocation as of the as-of date). It
+        compares the fingerprints of what is dated up to that month end and takes the customers the upstream
+        restated in this invocation (chained_restated); the documents dated between the two as-of dates, all
+        after it, do not concern it otherwise. Without the upstream's record, or with fingerprints stored before
+        those columns existed, it compares whole fingerprints, with the documents of the days between the runs. -#}
+    {%- set upstream_restated = chained_restated(upstream, 'upstream_run') if monthly and upstream else none -%}
+    {%- set to_month_end = upstream_restated is not none and 'document_fingerprint_to_month_end' in (
+            adapter.get_columns_in_relation(stored) | map(attribute='name') | map('lower') | list) -%}
+    {%- set suffix = '_to_month_end' if to_month_end else '' -%}
+    {%- if to_month_end %}
+    select customer_id from {{ upstream_restated }}
+    union
+    {%- else %}
     select documents.customer_id
     from (
         select customer_id, invoice_date as document_date from {{ ref('stg_invoices') }}
@@ -103,14 +162,15 @@
     where (documents.document_date > previous_run.previous_as_of and documents.document_date <= as_of.as_of_date)
        or (documents.document_date > as_of.as_of_date and documents.document_date <= previous_run.previous_as_of)
     union
+    {%- endif %}
     select coalesce(current_run.customer_id, previous_run.customer_id) as customer_id
     from {{ fingerprints }} as current_run
     full outer join {{ stored }} as previous_run on current_run.customer_id = previous_run.customer_id
-    where current_run.document_fingerprint is distinct from previous_run.document_fingerprint
+    where current_run.document_fingerprint{{ suffix }} is distinct from previous_run.document_fingerprint{{ suffix }}
        -- every base amount changes with the base currency
        or previous_run.base_currency is distinct from '{{ var("base_currency") }}'
     {%- if monthly %}
-       or current_run.contact_fingerprint is distinct from previous_run.contact_fingerprint
+       or current_run.contact_fingerprint{{ suffix }} is distinct from previous_run.contact_fingerprint{{ suffix }}
        or current_run.customer_fingerprint is distinct from previous_run.customer_fingerprint
     union
     -- a month-end model changes for everyone when its month ends change (one passed, or the as-of date moved back)
@@ -198,7 +258,8 @@
 {% macro store_fingerprints(model) -%}
     {%- if target.type != 'spark' -%}
     create table {{ companion_relation(model, 'fingerprints') }} as
-    select fingerprints.customer_id, fingerprints.document_fingerprint, fingerprints.contact_fingerprint,
+    select fingerprints.customer_id, fingerprints.document_fingerprint, fingerprints.document_fingerprint_to_month_end,
+           fingerprints.contact_fingerprint, fingerprints.contact_fingerprint_to_month_end,
            fingerprints.customer_fingerprint, as_of.as_of_date as built_as_of,
            '{{ var("base_currency") }}' as base_currency
     from {{ ref('int_customer_fingerprints') }} as fingerprints
@@ -218,7 +279,7 @@
 
 {#- pre-hooks of a per-customer incremental model: the customers this run restates, once, in
     `<model>__restated` (read by the delete and by the body, restated_cte); dropped on a full refresh -#}
-{% macro restated_pre_hooks(monthly=false, window_months=none) -%}
+{% macro restated_pre_hooks(monthly=false, window_months=none, upstream=none) -%}
     {#- the models the hooks read (restated_customers, store_fingerprints, store_fx_rates): called here, while the
         model is parsed, these refs make them the model's parents, so no model lists them itself -#}
     {%- for parent in ['stg_invoices', 'stg_payments', 'stg_fx_rates_daily', 'int_as_of_date',
@@ -228,7 +289,8 @@
         "{{ drop_companion(this, 'written') }}",
         "{% if is_incremental() %}create table {{ companion_relation(this, 'restated') }} as select distinct customer_id "
         ~ "from ({{ restated_customers(this, " ~ (monthly | string | lower) ~ ", "
-        ~ (window_months if window_months is not none else 'none') ~ ") }}) as changed{% endif %}",
+        ~ (window_months if window_months is not none else 'none') ~ ", "
+        ~ (("'" ~ upstream ~ "'") if upstream else 'none') ~ ") }}) as changed{% endif %}",
         "{% if is_incremental() %}delete from {{ this }} where customer_id in "
         ~ "(select customer_id from {{ companion_relation(this, 'restated') }}){% endif %}",
     ]) }}
@@ -242,13 +304,18 @@
 {#- The config of a per-customer incremental model: delete the restated customers (pre-hook), append their
     recomputation, store the fingerprints (post-hooks); a table rebuilt in full on Spark. `monthly`: a
     month-end model, which also reads the contact log and the customer record, and changes for everyone when
-    a month end passes (restated_customers). -#}
-{% macro per_customer_incremental(monthly=false, window_months=none, post_hook=[]) -%}
+    a month end passes (restated_customers); `upstream`: the per-customer model whose restated customers it
+    restates too (chained_restated), `chain_runs`: keep this model's runs for a model downstream that does
+    (run_chain_post_hooks). -#}
+{% macro per_customer_incremental(monthly=false, window_months=none, post_hook=[], upstream=none,
+                                  chain_runs=false) -%}
     {{ return({
         'materialized': 'table' if target.type == 'spark' else 'incremental',
         'incremental_strategy': 'restate',
-        'pre_hook': restated_pre_hooks(monthly, window_months),
-        'post_hook': post_hook + restated_post_hooks(),
+        'pre_hook': restated_pre_hooks(monthly, window_months, upstream),
+        'post_hook': post_hook + restated_post_hooks()
+                     + (chained_run_post_hooks(upstream, 'upstream_run') if upstream else [])
+                     + (run_chain_post_hooks() if chain_runs else []),
         'meta': {'restates_customers': true},
     }) }}
 {%- endmacro %}

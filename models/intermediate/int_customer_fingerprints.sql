@@ -8,10 +8,18 @@
     fingerprints: each model stores the daily rates it used and restates the customers with documents in a
     currency whose past rate changed (macros/restated.sql), so a daily FX load restates nobody. The contact
     log and the customer record have fingerprints of their own, compared only by the models that read them
-    (the month-end models). Computed from staging on every run: one scan each.
+    (the month-end models). The month-end models compare fingerprints of the documents and contacts dated on
+    or before the latest month end instead (`*_to_month_end`): their rows only read those, so the day's new
+    documents restate nobody there, while a correction of an older one still does. Computed from staging on
+    every run: one scan each.
 -#}
 
 with
+
+-- the latest month end on or before the as-of date: the month-end models' rows read nothing dated after it
+latest_month_end as (
+    select {{ latest_month_end('as_of_date') }} as month_end from {{ ref('int_as_of_date') }}
+),
 
 invoices as (select * from {{ ref('stg_invoices') }}),
 
@@ -24,30 +32,34 @@ customers as (select * from {{ ref('stg_customers') }}),
 document_hashes as (
     select
         customer_id,
+        invoice_date as document_date,
         {{ row_hash(["'invoice'", 'invoice_id', 'invoice_date', 'due_date', 'amount', 'currency', 'document_type',
                      'status']) }} as row_hash
     from invoices
     union all
     select
         customer_id,
+        payment_date as document_date,
         {{ row_hash(["'payment'", 'payment_id', 'invoice_id', 'payment_date', 'amount', 'currency', 'status']) }}
             as row_hash
     from payments
 ),
 
 documents as (
-    select customer_id, bit_xor(row_hash) as document_fingerprint
-    from document_hashes
-    group by customer_id
+    {{ fingerprint_aggregates('document_hashes', 'document_date', 'document_fingerprint') }}
+),
+
+contact_hashes as (
+    select
+        customer_id,
+        action_date,
+        {{ row_hash(['action_id', 'action_date', 'channel', 'outcome', 'hardship_reason', 'promised_amount',
+                     'promised_date']) }} as row_hash
+    from actions
 ),
 
 contacts as (
-    select
-        customer_id,
-        bit_xor({{ row_hash(['action_id', 'action_date', 'channel', 'outcome', 'hardship_reason', 'promised_amount',
-                             'promised_date']) }}) as contact_fingerprint
-    from actions
-    group by customer_id
+    {{ fingerprint_aggregates('contact_hashes', 'action_date', 'contact_fingerprint') }}
 ),
 
 records as (
@@ -71,7 +83,9 @@ final as (
     select
         known_customers.customer_id,
         documents.document_fingerprint,
+        documents.document_fingerprint_to_month_end,
         contacts.contact_fingerprint,
+        contacts.contact_fingerprint_to_month_end,
         records.customer_fingerprint
     from known_customers
     left join documents on known_customers.customer_id = documents.customer_id

@@ -23,7 +23,8 @@ SECOND_AS_OF = "2026-10-31"
 # cannot know what earlier runs judged (see docs/decisions.md).
 RUN_LOG_TABLES = {"fct_overdue_type_snapshots", "fct_strategy_assignments",
                   # read the assignment log: what was issued on each earlier run
-                  "int_strategy_outcomes", "mart_strategy_effectiveness", "mart_strategy_tests"}
+                  "int_strategy_assignment_spells", "int_strategy_outcomes", "mart_strategy_effectiveness",
+                  "mart_strategy_tests"}
 RUN_LOG_COLUMNS = {"mart_portfolio_monthly": {"temporary_customers", "chronic_customers", "stubborn_customers"}}
 
 
@@ -31,14 +32,15 @@ def _tables(db: Path) -> list[tuple[str, str]]:
     """The tables of both schemas, less `<model>__restated` and `<model>__written` (which customers the last
     incremental run recomputed, and the rows it wrote), the
     history's `__candidates`, `__candidate_states` and `__new_dates` (what it considered and the dates it
-    added), and the dbt invocations the history and the monitoring were built by (`__run`, `__history_run`):
+    added), and the dbt invocations the history, the monitoring and the month-end models were built by (`__run`,
+    `__history_run`, `__upstream_run`):
     records of the runs, which a full refresh does not write or writes with its own invocation. The history's
     `__state` stays: kept up to date for the changed customers only, it must equal the one a full refresh
     computes for everyone."""
     return [tuple(r) for r in query(db, """
         select table_schema, table_name from information_schema.tables
         where table_schema in ('intermediate', 'marts')
-          and not regexp_matches(table_name, '__(restated|written|candidates|candidate_states|new_dates|run|history_run)$')
+          and not regexp_matches(table_name, '__(restated|written|candidates|candidate_states|new_dates|run|history_run|upstream_run)$')
         order by 1, 2""")]
 
 

@@ -4,11 +4,12 @@
    is not complete, or when the customer is already there) */
 
 
-{#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
-    changed, and everyone when a month end passes (labels of earlier observation dates may complete); the
-    other customers' rows stay, less an observation date that left the window (post-hook). -#}
+{#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents or contacts dated up
+    to the latest month end or record changed, those int_customer_monthly restated in the same run, and
+    everyone when a month end passes (labels of earlier observation dates may complete); the other customers'
+    rows stay, less an observation date that left the window (post-hook). -#}
 {%- set window_months = var('risk_feature_months') %}
-{{ config(**per_customer_incremental(monthly=true, window_months=window_months, post_hook=[
+{{ config(**per_customer_incremental(monthly=true, window_months=window_months, upstream='int_customer_monthly', post_hook=[
     "{% if is_incremental() %}delete from {{ this }} where observation_date <= (select cast("
     ~ "{{ dbt.dateadd('month', -" ~ window_months ~ ", 'as_of_date') }} as date) from {{ ref('int_as_of_date') }}){% endif %}"
 ])) }}

@@ -2,9 +2,10 @@
    end on or before the as-of date: what was billed and paid in the month, contacts by outcome, and the
    balance and DPD at the month end (zero when nothing was unpaid) */
 
-{#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents, contacts or record
-    changed, and everyone when a month end passes; the other customers' rows stay. -#}
-{{ config(**per_customer_incremental(monthly=true)) }}
+{#- Incremental (macros/restated.sql): a daily run recomputes the customers whose documents or contacts dated up
+    to the latest month end or record changed, those the history restated in the same run, and everyone when a
+    month end passes; the other customers' rows stay. -#}
+{{ config(**per_customer_incremental(monthly=true, upstream='fct_customer_aging_history', chain_runs=true)) }}
 
 with
 {{- restated_cte() }}

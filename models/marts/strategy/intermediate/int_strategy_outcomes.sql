@@ -8,12 +8,12 @@ with
 
 as_of as (select as_of_date from {{ ref('int_as_of_date') }}),
 
--- a log kept from later runs (a rebuild at an earlier as-of date) is not read: nothing after the as-of date
-issued as (
-    select assignments_log.*
-    from {{ ref('fct_strategy_assignments') }} as assignments_log
+-- the assignments with the as-of date, the end of every window below (int_strategy_assignment_spells: a table,
+-- so that each join below hashes them, not the payments or invoices it reads)
+assignments as (
+    select spells.*, as_of.as_of_date
+    from {{ ref('int_strategy_assignment_spells') }} as spells
     cross join as_of
-    where assignments_log.as_of_date <= as_of.as_of_date
 ),
 
 episodes as (select * from {{ ref('fct_delinquency_episodes') }}),
@@ -23,48 +23,6 @@ settlement as (select * from {{ ref('int_invoice_settlement') }}),
 payments as (select * from {{ ref('stg_payments') }} where not is_void),
 
 actions as (select * from {{ ref('stg_collection_actions') }}),
-
--- the runs in the log, in order: "consecutive" means the next run, whatever the calendar gap
-runs as (
-    select as_of_date, row_number() over (order by as_of_date) as run_number
-    from (select distinct as_of_date from issued) as run_dates
-),
-
-sequenced as (
-    select
-        issued.*,
-        runs.run_number,
-        lag(runs.run_number) over (partition by issued.customer_id order by issued.as_of_date) as previous_run_number,
-        lag(issued.strategy_code) over (partition by issued.customer_id order by issued.as_of_date) as previous_strategy_code,
-        lag(coalesce(issued.test_id, '')) over (partition by issued.customer_id order by issued.as_of_date) as previous_test_id,
-        lag(issued.variant) over (partition by issued.customer_id order by issued.as_of_date) as previous_variant
-    from issued
-    inner join runs on issued.as_of_date = runs.as_of_date
-),
-
-assignments as (
-    select
-        customer_id,
-        as_of_date as assigned_date,
-        list_type,
-        segment,
-        risk_band,
-        strategy_code,
-        test_id,
-        variant,
-        owner_team,
-        next_action_code as first_action_code,
-        next_action_channel as first_action_channel,
-        days_past_due as days_past_due_at_assignment,
-        {{ aging_bucket_order('days_past_due') }} as bucket_order_at_assignment,
-        at_stake_base
-    from sequenced
-    where previous_run_number is null
-       or previous_run_number <> run_number - 1
-       or previous_strategy_code <> strategy_code
-       or previous_test_id <> coalesce(test_id, '')
-       or previous_variant <> variant
-),
 
 -- the past-due spell the customer was in on the day of the assignment; cured the day after it ended
 cures as (
@@ -96,8 +54,7 @@ received as (
         on assignments.customer_id = payments.customer_id
        and payments.payment_date > assignments.assigned_date
        and payments.payment_date <= {{ dbt.dateadd('day', '90', 'assignments.assigned_date') }}
-    cross join as_of
-    where payments.payment_date <= as_of.as_of_date
+       and payments.payment_date <= assignments.as_of_date
     group by assignments.customer_id, assignments.assigned_date
 ),
 
@@ -169,8 +126,7 @@ later_dpd as (
 observed as (
     select
         assignments.*,
-        as_of.as_of_date,
-        {{ days_between('assignments.assigned_date', 'as_of.as_of_date') }} as days_observed,
+        {{ days_between('assignments.assigned_date', 'assignments.as_of_date') }} as days_observed,
         coalesce(assignments.days_past_due_at_assignment > 0 and cures.episodes_found is not null, false) as was_past_due,
         cures.days_to_cure,
         received.recovered_30_base,
@@ -180,7 +136,6 @@ observed as (
         coalesce(promise_outcomes.promises_due, 0) as promises_due,
         coalesce(promise_outcomes.promises_kept, 0) as promises_kept
     from assignments
-    cross join as_of
     left join cures
         on assignments.customer_id = cures.customer_id and assignments.assigned_date = cures.assigned_date
     left join received
