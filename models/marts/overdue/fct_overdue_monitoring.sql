@@ -56,6 +56,15 @@ past_due as (
            outstanding_base, is_overdue
     from history
     where days_past_due > 0
+    {%- if is_incremental() %}
+      -- only the rows the pairs below read: the dates of the new pairs, every date of the restated customers
+      -- (read four times, DuckDB copies this CTE: at 1,000,000 customers 15.7 M rows, now those of about 2 dates)
+      and (snapshot_date in (select previous_date from pairs_to_build where is_new)
+           or snapshot_date in (select check_date from pairs_to_build where is_new)
+      {%- if history_restated is not none %}
+           or customer_id in (select customer_id from {{ history_restated }})
+      {%- endif %})
+    {%- endif %}
 ),
 
 -- every customer at a new pair; the restated customers at every pair (incremental runs)
