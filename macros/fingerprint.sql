@@ -22,15 +22,15 @@
 {%- endmacro %}
 
 {#- A customer's fingerprint `name` over the hashed rows `hashes` (columns customer_id, row_hash and the row's
-    date `date_column`), and `<name>_to_month_end` over the rows dated on or before the month end of the CTE
-    `latest_month_end` (int_customer_fingerprints), both aggregated per customer. -#}
-{% macro fingerprint_aggregates(hashes, date_column, name) -%}
+    date `date_column`), and `<name>_to_month_end` over the rows dated on or before the month end in the
+    one-row relation `month_end` (column month_end), both aggregated per customer (int_customer_fingerprints). -#}
+{% macro fingerprint_aggregates(hashes, date_column, name, month_end) -%}
     select
         {{ hashes }}.customer_id,
         bit_xor({{ hashes }}.row_hash) as {{ name }},
-        bit_xor(case when {{ hashes }}.{{ date_column }} <= latest_month_end.month_end then {{ hashes }}.row_hash end)
+        bit_xor(case when {{ hashes }}.{{ date_column }} <= {{ month_end }}.month_end then {{ hashes }}.row_hash end)
             as {{ name }}_to_month_end
     from {{ hashes }}
-    cross join latest_month_end
+    cross join {{ month_end }}
     group by {{ hashes }}.customer_id
 {%- endmacro %}

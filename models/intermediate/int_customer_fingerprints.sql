@@ -46,7 +46,7 @@ document_hashes as (
 ),
 
 documents as (
-    {{ fingerprint_aggregates('document_hashes', 'document_date', 'document_fingerprint') }}
+    {{ fingerprint_aggregates('document_hashes', 'document_date', 'document_fingerprint', 'latest_month_end') }}
 ),
 
 contact_hashes as (
@@ -59,7 +59,7 @@ contact_hashes as (
 ),
 
 contacts as (
-    {{ fingerprint_aggregates('contact_hashes', 'action_date', 'contact_fingerprint') }}
+    {{ fingerprint_aggregates('contact_hashes', 'action_date', 'contact_fingerprint', 'latest_month_end') }}
 ),
 
 records as (

@@ -18,6 +18,11 @@ from helpers import dbt_output, run_dbt
 TEST = "assert_money_conserved_per_customer"
 
 
+def compiled_test(db: Path) -> str:
+    """The conservation test as dbt compiled it for the warehouse `db`."""
+    return next((db.parent / f"{db.stem}_dbt" / "target" / "compiled").rglob(f"{TEST}.sql")).read_text()
+
+
 def failing_rows(demo_build, tmp_path: Path, *breakage: str) -> list[tuple]:
     """The conservation test's failing rows on a copy of the demo warehouse after the `breakage` statements
     (dbt must report the test failed)."""
@@ -30,9 +35,8 @@ def failing_rows(demo_build, tmp_path: Path, *breakage: str) -> list[tuple]:
     result = run_dbt("test", db=db, raw_dir=demo_build.raw_dir, as_of=demo_build.as_of, select=TEST, check=False)
     output = dbt_output(result)
     assert result.returncode == 1 and re.search(rf"FAIL \d+ {TEST}", output), output
-    compiled = next((db.parent / f"{db.stem}_dbt" / "target" / "compiled").rglob(f"{TEST}.sql")).read_text()
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(f"select * from ({compiled}) as failing order by all").fetchall()
+        return con.execute(f"select * from ({compiled_test(db)}) as failing order by all").fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +51,7 @@ def linked_payment(demo_build) -> tuple[str, str]:
 
 
 def test_the_whole_build_conserves_money(demo_build) -> None:
-    compiled = next((demo_build.db.parent / f"{demo_build.db.stem}_dbt" / "target" / "compiled").rglob(
-        f"{TEST}.sql")).read_text()
-    assert demo_build.query(f"select count(*) from ({compiled}) as failing") == [(0,)]
+    assert demo_build.query(f"select count(*) from ({compiled_test(demo_build.db)}) as failing") == [(0,)]
 
 
 def test_a_payment_dropped_by_the_linking_fails(demo_build, tmp_path, linked_payment) -> None:
