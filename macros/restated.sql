@@ -24,7 +24,8 @@
     Each model stores the fingerprints and the as-of date it was built from in its own table
     `intermediate.<model>__fingerprints`, and the daily rates up to that as-of date in `<model>__fx_rates`
     (post-hooks drop_companion + store_fingerprints, store_fx_rates), so a model whose run failed restates again
-    next time, whatever happened to the others. Without those tables (a warehouse built before they existed)
+    next time, whatever happened to the others. Without those tables (a warehouse built before they existed), or
+    when the stored table lacks a column its YAML documents (lacks_documented_columns: an upgrade added one),
     every customer is restated. The customers an incremental run restates are written once, before the model
     is built, to `intermediate.<model>__restated` (pre-hooks), which the delete and the model's body read:
     the record of what the last run recomputed. The rows the run wrote are kept too, in `<model>__written`
@@ -131,11 +132,39 @@
     ]) }}
 {%- endmacro %}
 
+{#- True when the stored table of the model being run lacks one of the columns its YAML documents (a column
+    added by an upgrade of the project): the run then restates every customer, and the incremental
+    materialisation adds the column (on_schema_change append_new_columns) before every row is written again,
+    instead of leaving it null for the customers the day did not restate. -#}
+{% macro lacks_documented_columns(relation) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set stored = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {%- for name in model.columns if name | lower not in stored -%}
+        {{ return(true) }}
+    {%- endfor -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{#- Every customer restated because the stored table lacks a documented column: all its rows
+    go (on DuckDB as the table replaced by an empty copy, not a delete: DuckDB cannot commit a transaction that
+    deletes from a table and then alters it, which the materialisation does next to add the column). -#}
+{% macro emptied_for_new_columns(relation) -%}
+    {{ return(adapter.dispatch('emptied_for_new_columns', 'arrears')(relation)) }}
+{%- endmacro %}
+
+{% macro default__emptied_for_new_columns(relation) -%}
+    delete from {{ relation }}
+{%- endmacro %}
+
+{% macro duckdb__emptied_for_new_columns(relation) -%}
+    create or replace table {{ relation }} as select * from {{ relation }} where 1 = 0
+{%- endmacro %}
+
 {% macro restated_customers(model, monthly=false, window_months=none, upstream=none) -%}
     {%- set fingerprints = ref('int_customer_fingerprints') -%}
     {%- set stored = companion_relation(model, 'fingerprints') -%}
     {%- set stored_fx = companion_relation(model, 'fx_rates') -%}
-    {%- if relation_exists(stored) and relation_exists(stored_fx) %}
+    {%- if relation_exists(stored) and relation_exists(stored_fx) and not lacks_documented_columns(model) %}
     {#- a month-end model reads its documents and contacts up to the latest month end, which is the same for both
         runs unless everyone is restated (below), and the rows of its per-customer `upstream` up to it, which a
         later document can move (the history's month-end rows follow the allocation as of the as-of date). It
@@ -291,7 +320,8 @@
         ~ "from ({{ restated_customers(this, " ~ (monthly | string | lower) ~ ", "
         ~ (window_months if window_months is not none else 'none') ~ ", "
         ~ (("'" ~ upstream ~ "'") if upstream else 'none') ~ ") }}) as changed{% endif %}",
-        "{% if is_incremental() %}delete from {{ this }} where customer_id in "
+        "{% if is_incremental() and lacks_documented_columns(this) %}{{ emptied_for_new_columns(this) }}"
+        ~ "{% elif is_incremental() %}delete from {{ this }} where customer_id in "
         ~ "(select customer_id from {{ companion_relation(this, 'restated') }}){% endif %}",
     ]) }}
 {%- endmacro %}
@@ -312,6 +342,7 @@
     {{ return({
         'materialized': 'table' if target.type == 'spark' else 'incremental',
         'incremental_strategy': 'restate',
+        'on_schema_change': 'append_new_columns',
         'pre_hook': restated_pre_hooks(monthly, window_months, upstream),
         'post_hook': post_hook + restated_post_hooks()
                      + (chained_run_post_hooks(upstream, 'upstream_run') if upstream else [])

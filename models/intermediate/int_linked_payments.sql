@@ -137,6 +137,7 @@ linked_applied as (
         invoice_date,
         invoice_currency as currency,
         amount_in_invoice_currency,
+        invoice_amount,
         case
             when invoice_amount - paid_before <= 0 then cast(0 as {{ money_type() }})
             when amount_in_invoice_currency < invoice_amount - paid_before then amount_in_invoice_currency
@@ -156,7 +157,8 @@ final as (
         currency,
         amount_in_invoice_currency as payment_amount,
         applied_amount,
-        cast(amount_in_invoice_currency - applied_amount as {{ money_type() }}) as credit_amount
+        cast(amount_in_invoice_currency - applied_amount as {{ money_type() }}) as credit_amount,
+        invoice_amount
     from linked_applied
 
     union all
@@ -172,7 +174,8 @@ final as (
         payment_currency as currency,
         payment_amount,
         cast(0 as {{ money_type() }}) as applied_amount,
-        payment_amount as credit_amount
+        payment_amount as credit_amount,
+        cast(null as {{ money_type() }}) as invoice_amount
     from candidates
     where not is_linked
 )

@@ -281,6 +281,34 @@ def test_a_model_reads_the_customers_its_parent_kept_from_the_parents_table(buil
     assert query(db, f"select count(*) from intermediate.int_payment_allocation where customer_id in ('{kept}')")[0][0]
 
 
+def test_a_stored_table_without_a_documented_column_restates_everyone(builds: tuple[Path, Path, dict],
+                                                                     tmp_path: Path) -> None:
+    """A per-customer model whose stored table lacks a column its YAML documents (a warehouse built before an
+    upgrade added it; here int_linked_payments.invoice_amount dropped) restates every customer, and the column
+    comes back filled for all of them (macros/restated.sql, lacks_documented_columns). Would fail if the daily
+    run restated only the day's customers: the others would keep a null invoice amount (and
+    fct_payment_pattern_changes would lose their partial payments), or if the column were not added."""
+    import duckdb
+
+    daily, _, _ = builds
+    raw = daily.parent / "raw"
+    db = tmp_path / "w" / daily.name
+    db.parent.mkdir()
+    shutil.copyfile(daily, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table intermediate.int_linked_payments drop column invoice_amount")
+    run_dbt("build", db=db, raw_dir=raw, as_of="2026-11-01", select="+int_linked_payments", exclude=MODELS_ONLY)
+    restated = query(db, "select count(*) from intermediate.int_linked_payments__restated")[0][0]
+    assert restated == query(db, "select count(*) from intermediate.int_customer_fingerprints")[0][0]
+    fresh = tmp_path / "fresh.duckdb"
+    run_dbt(["build", "--full-refresh"], db=fresh, raw_dir=raw, as_of="2026-11-01", select="+int_linked_payments",
+            exclude=MODELS_ONLY)
+    columns = ", ".join(_columns(fresh, "intermediate", "int_linked_payments"))
+    sql = f"select {columns} from intermediate.int_linked_payments order by all"
+    assert query(db, sql) == query(fresh, sql)
+    assert query(db, "select count(invoice_amount) from intermediate.int_linked_payments")[0][0] > 0
+
+
 MODELS_ONLY = ["resource_type:test", "resource_type:unit_test"]
 PER_CUSTOMER_MODELS = ("int_linked_payments", "int_payment_allocation", "int_invoice_settlement",
                        "fct_customer_aging_history", "int_customer_monthly", "mart_risk_features")
