@@ -13,6 +13,7 @@ exactly these columns and types.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,18 @@ OPTIONAL_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.optio
 
 
 # ------------------------------------------------------------------------------- the generated dbt macro
+
+def table_input(raw_dir: Path, table: str, ext: str) -> Path | None:
+    """The input of `table` in `raw_dir` in format `ext`: the file `<table>.<ext>`, or for Parquet a folder of that
+    name holding Parquet parts (how arrears.loads writes the extract of a table delivered in loads, and how Spark
+    writes a table), read as one table; None when there is neither."""
+    path = raw_dir / f"{table}.{ext}"
+    if path.is_file():
+        return path
+    if ext == "parquet" and path.is_dir() and any(p.suffix == ".parquet" for p in path.iterdir()):
+        return path
+    return None
+
 
 def _jinja_list(values) -> str:
     return "[" + ", ".join(f"'{v}'" for v in values) + "]"

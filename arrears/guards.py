@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from arrears.atomic import write_json
+from arrears.contract import table_input
 from arrears.sql import literal
 
 GUARDS = ("empty_table", "row_drop", "day_volume")
@@ -79,8 +80,8 @@ def state_path(db: Path) -> Path:
 def _files(raw_dir: Path, table: str) -> tuple[str, str] | None:
     """(reader, path pattern) of a table in the folder, or None when absent."""
     for ext, reader in (("csv", "read_csv"), ("parquet", "read_parquet")):
-        single = raw_dir / f"{table}.{ext}"
-        if single.is_file():
+        single = table_input(raw_dir, table, ext)
+        if single is not None:
             return reader, str(single)
         folder = raw_dir / table
         if folder.is_dir() and any(folder.glob(f"*.{ext}")):

@@ -17,15 +17,23 @@ folder, this module applies the contract's rules and writes every table as one P
   reads it in `source_key` (trimmed of the same blanks as staging's `clean_text`; a key is one key here
   exactly when it is one key in staging); extra columns are allowed and ignored by staging's contract checks.
 
-**Only the loads not processed yet are read (issue 15).** Each extract records, in its own Parquet metadata
-(written in the same file, so the record and the rows cannot disagree), the loads it holds (name, size,
-modification time), the cumulative counts, and its generation. A run reads only the loads that are new since
-then and merges them with the extract's current version of their keys (the previous winner dominates every
-older version, so the result is the one a rebuild from every load gives). When a load already processed
-changed or disappeared, or the delivery's format changed, the table is rebuilt from every load under a new
-generation; the warehouse's incremental staging sees the new generation and restates the whole table.
-Full-extract tables of the same delivery are converted to Parquet (all text when delivered as CSV), again
-only when the file changed.
+**Only the loads not processed yet are read (issue 15).** The extract of a table in loads is a folder
+`<out>/<table>.parquet/` of Parquet parts (DuckDB, Spark and pandas read such a folder as one table), and its
+record, `<out>/.<table>.loads.json`, lists the loads it holds (name, size, modification time), the cumulative
+counts, its generation and its parts. A run reads only the loads that are new since then and merges them with
+the extract's current version of their keys (the previous winner dominates every older version, so the result
+is the one a rebuild from every load gives). It writes what it changes, not the table: the parts holding a key
+that arrives again are written anew without it, and the winning versions join the last part (a new part when
+that one is full, `PART_ROWS`). A rebuild writes its parts in load order, so the keys a correction or a void
+reaches, mostly recent ones, sit in the last few parts. Every change of the folder is committed through a
+journal (`<out>/.<table>.commit.json`): the new parts are written aside, the journal names the new record, then
+the parts move in, the replaced ones go and the record is written; a run interrupted before the journal leaves
+the extract as it was, one interrupted after it is completed by the next run, before anything reads the
+folder. When a load already processed changed or disappeared, the delivery's format changed, or the folder does
+not hold exactly the parts its record names, the table is rebuilt from every load under a new generation; the
+warehouse's incremental staging sees the new generation and restates the whole table. Full-extract tables of
+the same delivery are converted to Parquet files (all text when delivered as CSV), again only when the file
+changed, with their record in the file's own metadata.
 
 **Bounded memory.** The merge runs in DuckDB under the dbt profile's memory limit (`ARREARS_DUCKDB_MEMORY_LIMIT`)
 and spills beyond it into a private folder; it ranks versions only for the keys that have more than one
@@ -66,7 +74,11 @@ KEY_COLUMN = "source_key"
 # agree): two spellings of a key that staging reads as one are one key here too
 KEY_BLANKS = " \t\n\r\u00a0\u3000"
 STATE_KEY = "arrears_loads_state"
-STATE_VERSION = 1
+STATE_VERSION = 1          # a full extract's record (in the Parquet file's metadata)
+PARTS_STATE_VERSION = 2    # an extract of loads' record (a folder of parts and its JSON record)
+# rows of a part of an extract of loads: a daily merge rewrites the parts its keys are in and the last part, so
+# it writes a few of these, not the table (at 1,000,000 customers, 33 million invoices)
+PART_ROWS = 1_000_000
 # the memory the merge may hold before DuckDB spills to disk: the dbt profile's limit (same variable, same
 # default), so consolidating a long history of loads costs no more memory than the build that follows
 DEFAULT_MEMORY_LIMIT = "4GB"
@@ -196,30 +208,121 @@ def _empty(columns: tuple[str, ...]) -> str:
             f"cast(null as varchar) as {GENERATION_COLUMN}, cast(null as varchar) as {KEY_COLUMN} where false")
 
 
+# ---- the folder of parts of an extract of loads, and its record --------------------------------------------
+
+def _state_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.loads.json")
+
+
+def _journal_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.commit.json")
+
+
+def _pending_dir(target: Path) -> Path:
+    return target.with_name(f".{target.name}.pending")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def clear_extract(target: Path) -> None:
+    """Remove the extract `target` (a file or a folder of parts) and its record, journal and pending parts."""
+    for path in (target, _state_path(target), _journal_path(target), _pending_dir(target)):
+        _remove(path)
+
+
+def _complete_commit(target: Path) -> None:
+    """Bring the folder `target` to the state its journal names (idempotent: also after a crash within it):
+    the pending parts move in, every other file goes, the record is written, the journal removed."""
+    journal = json.loads(_journal_path(target).read_text(encoding="utf-8"))
+    state, pending = journal["state"], _pending_dir(target)
+    if target.exists() and not target.is_dir():
+        target.unlink()  # an extract written as one file (before parts): replaced by the folder
+    target.mkdir(exist_ok=True)
+    for name in journal["add"]:
+        if (pending / name).exists():
+            os.replace(pending / name, target / name)
+    keep = {part["name"] for part in state["parts"]}
+    for path in target.iterdir():
+        if path.name not in keep:
+            _remove(path)
+    write_json(_state_path(target), state)
+    _journal_path(target).unlink()
+    shutil.rmtree(pending, ignore_errors=True)
+
+
+def _commit(target: Path, state: dict, added: list[str]) -> None:
+    """Make `state` the extract's record: the journal first (atomic), then the folder follows it."""
+    write_json(_journal_path(target), {"state": state, "add": added})
+    _complete_commit(target)
+
+
+def _stored_parts_state(target: Path) -> dict | None:
+    """The record of the extract of loads `target`, when the folder holds exactly the parts it names; a commit
+    an earlier run left half done is completed first, parts it left pending without a journal are removed."""
+    if _journal_path(target).exists():
+        _complete_commit(target)
+    shutil.rmtree(_pending_dir(target), ignore_errors=True)
+    path = _state_path(target)
+    if not path.exists() or not target.is_dir():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if state.get("version") != PARTS_STATE_VERSION:
+        return None
+    if {p.name for p in target.iterdir()} != {part["name"] for part in state["parts"]}:
+        return None  # a part missing or a stranger in the folder: rebuilt
+    return state
+
+
+def _part_name(state: dict) -> str:
+    """A new part's name (never one in use: a rename onto a part would replace rows still listed)."""
+    number = state["next_part"]
+    state["next_part"] = number + 1
+    return f"part-{state['generation']}-{number:06d}.{OUT_FORMAT}"
+
+
+def _write_part(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> int:
+    con.execute(f"copy ({select}) to {literal(str(path))} (format parquet)")
+    return _row_count(con, path)
+
+
 def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], target: Path,
                  file_format: str) -> TableLoads:
-    """Bring the extract `target` of one table up to date with its folder of loads `files`."""
+    """Bring the extract `target` (a folder of parts) of one table up to date with its folder of loads `files`."""
     spec = TABLES[table]
     entry = TableLoads(table, [p.name for p in files])
     identities = {p.name: _identity(p) for p in files}
-    stored = _stored_state(con, target)
+    stored = _stored_parts_state(target)
     incremental = (stored is not None and stored.get("format") == file_format
                    and all(identities.get(name) == ident for name, ident in stored["loads"].items()))
     if incremental:
         new_files = [p for p in files if p.name not in stored["loads"]]
         entry.rebuilt, entry.generation = False, stored["generation"]
         entry.rows_read, entry.superseded_by_load = stored["rows_read"], dict(stored["superseded_by_load"])
+        state = {**stored, "loads": identities}
     else:
         new_files = files
         entry.generation = uuid.uuid4().hex[:16]
+        state = {"version": PARTS_STATE_VERSION, "format": file_format, "generation": entry.generation,
+                 "loads": identities, "parts": [], "next_part": 0}
     entry.loads_read = [p.name for p in new_files]
-    state = {"version": STATE_VERSION, "format": file_format, "generation": entry.generation,
-             "loads": identities}
     if incremental and not new_files:  # nothing new: the extract stands (a changed identity would rebuild)
-        entry.rows_kept = _row_count(con, target)
+        entry.rows_kept = sum(part["rows"] for part in stored["parts"])
         return entry
-    if not files:  # an empty folder: the table has no rows yet, which reads as an empty extract
-        _write(con, _empty(spec.columns), target, state | {"rows_read": 0, "superseded_by_load": {}})
+    pending = _pending_dir(target)
+    pending.mkdir()
+    if not files:  # an empty folder: the table has no rows yet, which reads as an empty extract (one empty part)
+        name = _part_name(state)
+        rows = _write_part(con, _empty(spec.columns), pending / name)
+        _commit(target, state | {"rows_read": 0, "superseded_by_load": {}, "parts": [{"name": name, "rows": rows}]},
+                [name])
         return entry
 
     source = _reader(new_files, file_format)
@@ -241,25 +344,37 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
                regexp_extract(filename, '[^/\\\\]+$') as {LOAD_COLUMN}
         from {source}""")
     rows_arriving = con.execute(f"select count(*) from {arriving}").fetchone()[0]
-    stored_columns = _columns(con, target) if incremental else []
+    stored_columns: list[str] = []
+    stored_on = ""
     if incremental:
+        current = ("read_parquet([" + ", ".join(literal(str(target / part["name"])) for part in stored["parts"])
+                   + "], filename = true)")
+        stored_types = {r[0]: r[1] for r in con.execute(f"describe select * from {current}").fetchall()
+                        if r[0] not in ("filename", GENERATION_COLUMN, KEY_COLUMN)}
+        arriving_types = {r[0]: r[1] for r in con.execute(f"describe {arriving}").fetchall()}
+        if any(stored_types.get(column) != kind for column, kind in arriving_types.items()):
+            # the new loads bring a column or a type the parts do not hold: every part would need it (a folder of
+            # parts is read as one table only when they agree), so the table is rebuilt. A column the new loads
+            # lack is null in their rows, as in a rebuild.
+            _state_path(target).unlink()
+            return _merge_table(con, table, files, target, file_format)
+        stored_columns = list(stored_types)
         # the extract's rows of keys that arrive again compete with the new versions; the others stand
-        current = f"read_parquet({literal(str(target))})"
-        extract_columns = ", ".join(c for c in (GENERATION_COLUMN, KEY_COLUMN) if c in stored_columns)
         con.execute(f"""
             create or replace temp table arriving_keys as
             select distinct {keys_as}
             from arriving where not ({null_key})""")
         # the extract's keys as written (source_key), not cleaned again: cleaning every stored key cost seconds
-        stored_key = [KEY_COLUMN] if len(keys) == 1 and KEY_COLUMN in stored_columns else key_text
-        on = _keys_equal(stored_key, "arriving_keys")
+        stored_key = [KEY_COLUMN] if len(keys) == 1 else key_text
+        stored_on = _keys_equal(stored_key, "arriving_keys")
         con.execute(f"""
             create or replace temp table competing as
-            select * exclude ({extract_columns}) from {current} semi join arriving_keys on {on}""")
-        standing = f"select * exclude ({extract_columns}) from {current} anti join arriving_keys on {on}"
-        candidates = "select * from arriving union all by name select * from competing"
+            select * exclude ({GENERATION_COLUMN}{', ' + KEY_COLUMN if len(keys) == 1 else ''}, filename),
+                   filename as part_file
+            from {current} semi join arriving_keys on {stored_on}""")
+        candidates = "select * from arriving union all by name select * exclude (part_file) from competing"
     else:
-        standing, candidates = None, f"select * from {arriving}"
+        candidates = f"select * from {arriving}"
     updated = ("try_cast(cast(updated_at as varchar) as timestamp)"
                if "updated_at" in columns or "updated_at" in stored_columns else
                "cast(null as timestamp)")
@@ -292,18 +407,107 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], 
     # rows with an empty key never match a contested key: all kept (staging sets them aside as null_key)
     body = (f"select * from ({candidates}) as candidates anti join contested on {contested_on} "
             "union all by name select * exclude (version_rank) from versions where version_rank = 1")
-    if standing is not None:
-        body = f"{standing} union all by name {body}"
     # the key as staging reads it (single-column keys): a daily run's staging selects the rows of restated keys
     # by this column instead of cleaning every key of the table again
     source_key = f", {key_text[0]} as {KEY_COLUMN}" if len(keys) == 1 else ""
-    # not sorted: a merge costs what arrives, not a sort of the whole table (nothing reads the extract in any
-    # order; the connection does not preserve insertion order, as dbt's does not)
-    _write(con, f"select *, {literal(entry.generation)} as {GENERATION_COLUMN}{source_key} from ({body}) as kept",
-           target,
-           state | {"rows_read": entry.rows_read, "superseded_by_load": entry.superseded_by_load})
-    entry.rows_kept = _row_count(con, target)
+    winners = f"select *, {literal(entry.generation)} as {GENERATION_COLUMN}{source_key} from ({body}) as kept"
+    state |= {"rows_read": entry.rows_read, "superseded_by_load": entry.superseded_by_load}
+    if incremental:
+        added = _merge_parts(con, target, state, winners, stored_on)
+    else:
+        added = _write_rebuild(con, target, state, winners, rows_arriving)
+    _commit(target, state, added)
+    entry.rows_kept = sum(part["rows"] for part in state["parts"])
     return entry
+
+
+def _write_rebuild(con: duckdb.DuckDBPyConnection, target: Path, state: dict, winners: str, rows: int
+                   ) -> list[str]:
+    """Every row of a rebuild (`rows` read), in parts of about PART_ROWS rows each holding consecutive loads (in
+    name order): a later correction or void mostly reaches recent keys, which then sit in the last parts. Not
+    sorted: a part is the rows of its loads, written in one partitioned pass (each part's loads listed in
+    `load_parts`). A load's rows are estimated from its file's share of the bytes (counting them would read
+    every load once more)."""
+    pending = _pending_dir(target)
+    sizes = {name: identity[0] for name, identity in sorted(state["loads"].items())}
+    total = sum(sizes.values()) or 1
+    assignment, part, filled = [], 0, 0
+    for load, size in sizes.items():
+        rows_of_load = rows * size / total
+        if filled and filled + rows_of_load > PART_ROWS:
+            part, filled = part + 1, 0
+        assignment.append((load, part))
+        filled += rows_of_load
+    values = ", ".join(f"({literal(load)}, {part_no})" for load, part_no in assignment) or "(null, 0)"
+    con.execute(f"create or replace temp table load_parts as "
+                f"select * from (values {values}) as listed (load_name, part_no)")
+    written = pending / "partitioned"
+    con.execute(f"""
+        copy (
+            select winners.*, coalesce(load_parts.part_no, 0) as part_no
+            from ({winners}) as winners
+            left join load_parts on winners.{LOAD_COLUMN} = load_parts.load_name
+        ) to {literal(str(written))} (format parquet, partition_by (part_no))""")
+    added = []
+    for folder in sorted(written.iterdir(), key=lambda p: int(p.name.split("=", 1)[1])):
+        for path in sorted(folder.iterdir()):
+            name = _part_name(state)
+            os.replace(path, pending / name)
+            state["parts"].append({"name": name, "rows": _row_count(con, pending / name)})
+            added.append(name)
+    shutil.rmtree(written)
+    if not added:  # no row at all: one empty part, so the folder reads as an empty table
+        name = _part_name(state)
+        state["parts"].append({"name": name, "rows": _write_part(con, f"select * from ({winners}) as w where false",
+                                                                   pending / name)})
+        added.append(name)
+    return added
+
+
+def _merge_parts(con: duckdb.DuckDBPyConnection, target: Path, state: dict, winners: str, stored_on: str
+                 ) -> list[str]:
+    """A daily merge's writes: each part holding a key that arrived again, without it; the winning versions in
+    the last part (written again with them) or, when that would pass PART_ROWS, in a new part."""
+    pending = _pending_dir(target)
+    con.execute(f"create or replace temp table winning as {winners}")
+    winning_rows = con.execute("select count(*) from winning").fetchone()[0]
+    touched = {Path(r[0]).name for r in con.execute("select distinct part_file from competing").fetchall()}
+    parts, added = state["parts"], []
+    last = parts[-1] if parts else None
+
+    def part_rows(part: dict) -> str:
+        return f"select * from read_parquet({literal(str(target / part['name']))})" + (
+            f" anti join arriving_keys on {stored_on}" if part["name"] in touched else "")
+
+    new_parts = []
+    for part in parts:
+        if part is last:
+            continue
+        if part["name"] in touched:
+            name = _part_name(state)
+            rows = _write_part(con, part_rows(part), pending / name)
+            if rows:
+                new_parts.append({"name": name, "rows": rows})
+                added.append(name)
+            else:
+                (pending / name).unlink()
+        else:
+            new_parts.append(part)
+    last_rows = last["rows"] if last is not None else 0
+    if last is not None and last_rows + winning_rows > PART_ROWS:
+        if last["name"] in touched:  # a full last part stays last but without the keys that arrived again
+            name = _part_name(state)
+            new_parts.append({"name": name, "rows": _write_part(con, part_rows(last), pending / name)})
+            added.append(name)
+        else:
+            new_parts.append(last)
+        last = None
+    name = _part_name(state)
+    select = "select * from winning" if last is None else f"{part_rows(last)} union all by name select * from winning"
+    new_parts.append({"name": name, "rows": _write_part(con, select, pending / name)})
+    added.append(name)
+    state["parts"] = new_parts
+    return added
 
 
 def _keys_equal(keys: list[str], listed: str) -> str:
@@ -337,9 +541,11 @@ def consolidate(raw_dir: Path, out_dir: Path, spill_root: Path | None = None) ->
             if table in folders:
                 report.tables.append(_merge_table(con, table, folders[table], target, file_format))
             elif single.exists():
+                if target.is_dir() or _state_path(target).exists():
+                    clear_extract(target)  # delivered in loads before, as one file now
                 _whole_table(con, single, target, file_format)
             else:
-                target.unlink(missing_ok=True)  # absent from this delivery: absent from the extract
+                clear_extract(target)  # absent from this delivery: absent from the extract
             for other in FORMATS:
                 if other != OUT_FORMAT:
                     (out_dir / f"{table}.{other}").unlink(missing_ok=True)

@@ -103,9 +103,14 @@
 {% endmacro %}
 
 {% macro duckdb__raw_table_columns(table_name, relation) %}
-    {%- set path = var('raw_dir') ~ '/' ~ table_name ~ '.' ~ var('raw_format', 'csv') -%}
-    {%- set found = run_query("select count(*) from glob('" ~ path | replace("'", "''") ~ "')") -%}
-    {%- if found.columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- set path = (var('raw_dir') ~ '/' ~ table_name ~ '.' ~ var('raw_format', 'csv')) | replace("'", "''") -%}
+    {#- the file, or (Parquet) a folder of that name holding Parquet parts: arrears/loads.py writes the extract of a
+        table delivered in loads that way, DuckDB reads the folder as one table -#}
+    {%- set found = run_query("select count(*) from glob('" ~ path ~ "')"
+                              ~ (" union all select count(*) from glob('" ~ path ~ "/*.parquet')"
+                                 if var('raw_format', 'csv') == 'parquet' else "")) -%}
+    {%- set found_any = found.columns[0].values() | sum -%}
+    {%- if found_any == 0 -%}{{ return(none) }}{%- endif -%}
     {%- set names = get_columns_in_query("select * from " ~ relation) -%}
     {%- set out = {} -%}
     {%- for name in names -%}{%- do out.update({name | lower | trim: name}) -%}{%- endfor -%}

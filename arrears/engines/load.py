@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from arrears.contract import TABLE_NAMES
+from arrears.contract import TABLE_NAMES, table_input
 from arrears.loads import LoadsError, consolidate, has_loads
 
 TABLES = TABLE_NAMES
@@ -37,7 +37,7 @@ def find_inputs(raw_dir: Path, raw_format: str | None) -> tuple[str, dict[str, P
     """The input format and the file of every contract table present in raw_dir."""
     formats = [raw_format] if raw_format else ["csv", "parquet"]
     for fmt in formats:
-        found = {t: raw_dir / f"{t}.{fmt}" for t in TABLES if (raw_dir / f"{t}.{fmt}").is_file()}
+        found = {t: path for t in TABLES if (path := table_input(raw_dir, t, fmt)) is not None}
         if found:
             return fmt, found
     return formats[0], {}

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from arrears.contract import LOWERED, TABLES, UPPERED
+from arrears.contract import LOWERED, TABLES, UPPERED, table_input
 from arrears.paths import private_spill_dir
 from arrears.sql import literal
 from arrears.validation.files import DATE_COLUMNS, csv_problem, parquet_problem, parquet_text_sql
@@ -175,8 +175,8 @@ class RawSource(_DuckSource):
 
     def _find(self, table: str) -> Path | None:
         for ext in ("csv", "parquet"):
-            path = self.raw_dir / f"{table}.{ext}"
-            if path.is_file():
+            path = table_input(self.raw_dir, table, ext)
+            if path is not None:
                 return path
         return None
 
