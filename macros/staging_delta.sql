@@ -20,7 +20,8 @@
     Parquet scan with (the day's row groups only), and the rows of (2) by their keys (staged_raw()).
     A run's restated keys (`restated_for`: 'load' or 'reference') and new loads are kept in
     `staging.<model>__delta` (created by the first pre-hook, read by the delete and by the model): which keys
-    the last run restated, and why, can be read there.
+    the last run restated, and why, can be read there, and the model's data tests read only those rows
+    (macros/tests/scoped_tests.sql). A run that restates the whole table (a full refresh too) drops it.
     Spark: tables rebuilt in full (no incremental staging there).
 -#}
 
@@ -44,7 +45,8 @@
         'incremental_strategy': 'append',
         'on_schema_change': 'sync_all_columns',
         'pre_hook': [
-            "{% if is_incremental() %}{{ staging_delta_prepare(this, '" ~ table_name ~ "') }}{% endif %}",
+            "{% if is_incremental() %}{{ staging_delta_prepare(this, '" ~ table_name ~ "') }}"
+            ~ "{% elif target.type != 'spark' %}drop table if exists {{ staging_delta_relation(this) }}{% endif %}",
             "{% if is_incremental() %}{{ staging_delta_delete(this, '" ~ table_name ~ "') }}{% endif %}",
         ],
     }) }}

@@ -15,6 +15,16 @@
     reads every row of the table, since those customers are spread over all of it (docs/decisions.md,
     "Daily tests read a copy of the rows the run wrote").
 
+    Staging of a table delivered in loads (stg_invoices_checked, stg_payments_checked,
+    stg_collection_actions_checked and their views stg_invoices, stg_payments, stg_collection_actions) works the
+    same way with its own record (macros/staging_delta.sql): a daily run deletes and writes again every row of
+    the keys in `staging.<model>__delta` (the new loads' keys, and the keys whose references changed), and adds
+    the new loads' rows without a key; no other row changed. Its generic tests read those rows only: the per-row
+    tests, the uniqueness of the key (every row of a key is written again together, so a key repeated in the
+    table is one of them), and the relationships from a row to its customer or invoice (a row whose customer or
+    invoice appeared, vanished or changed is restated for its references). The record is dropped by a run that
+    restated the whole table, whose tests then read everything.
+
     Unscoped: a full refresh (no `__written`: it is dropped before every run and only the strategy writes it),
     every other model, the singular tests (the invariants such as money conservation run in full every time),
     and any run with `--vars '{full_tests: true}'`. A test's own `where` config still applies, on top.
@@ -30,11 +40,16 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The `<model>__written` table of `relation` when the tests of its last run are scoped to it, else none. -#}
+{#- What the tests of `relation` read when they are scoped to its last run (the `<model>__written` table, or the
+    staged rows staged_scope selects), else none. -#}
 {% macro written_scope(relation) -%}
     {%- if not execute or var('full_tests', false) or target.type == 'spark'
           or relation.identifier is none or relation.identifier.endswith('__written') -%}
         {{ return(none) }}
+    {%- endif -%}
+    {%- set staged = staged_scope(relation) -%}
+    {%- if staged is not none -%}
+        {{ return(staged) }}
     {%- endif -%}
     {#- only a model that restates customers (meta.restates_customers, set with its restated pre-hooks) has the
         table; the other tests ask nothing of the database -#}
@@ -61,4 +76,29 @@
         {%- set node = found[0] if found else none -%}
     {%- endif -%}
     {{ return(node.config.meta if node is not none and node.config.meta.restates_customers is defined else none) }}
+{%- endmacro %}
+
+{#- For a staging model of a table delivered in loads whose last run restated only what changed (its checked
+    model's `__delta` is there): a subquery of the rows that run wrote; none otherwise. -#}
+{% macro staged_scope(relation) -%}
+    {%- set tables = {'stg_invoices': 'invoices', 'stg_payments': 'payments',
+                      'stg_collection_actions': 'collection_actions'} -%}
+    {%- set name = relation.identifier -%}
+    {%- set checked = name.endswith('_checked') -%}
+    {%- set base = name[:-8] if checked else name -%}
+    {%- if base not in tables -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set delta = api.Relation.create(database=relation.database, schema=relation.schema,
+                                        identifier=base ~ '_checked__delta') -%}
+    {%- if not relation_in_catalog(delta) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set key = contract()[tables[base]]['key'][0] -%}
+    {%- set written = key ~ ' in (select restated_key from ' ~ delta ~ ' where restated_key is not null)' -%}
+    {%- if checked -%}
+        {#- the new loads' rows without a key (set aside as null_key) are written too -#}
+        {%- set written = written ~ ' or source_load in (select new_load from ' ~ delta ~ ' where new_load is not null)' -%}
+    {%- endif -%}
+    {{ return('(select * from ' ~ relation ~ ' where ' ~ written ~ ') as staged_rows') }}
 {%- endmacro %}

@@ -184,6 +184,56 @@ def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:
         assert stored == (current, daily["window"][-1], daily["window"][-1]), (model, stored)
 
 
+def test_a_daily_runs_staging_tests_read_the_rows_it_restated(daily: dict, tmp_path: Path) -> None:
+    """After a daily run whose staging restated only what changed, the generic tests of a staged table read the
+    rows of the keys in its `__delta` (macros/tests/scoped_tests.sql, staged_scope): a key the run restated that
+    is in the table twice fails the key's test; a key it kept is not looked at again unless `full_tests` is set;
+    without the record (a run that restated the whole table) every row is tested. Would fail if the daily tests
+    read the whole table, or skipped the rows the run wrote."""
+    import shutil
+
+    import duckdb
+
+    source, raw = daily["daily"], daily["work"] / "consolidated"
+    run_date = daily["window"][-1] + dt.timedelta(days=1)
+    restated = {r[0] for r in query(source, "select restated_key from staging.stg_invoices_checked__delta "
+                                            "where restated_key is not null")}
+    valid = {r[0] for r in query(source, "select invoice_id from staging.stg_invoices")}
+    assert restated & valid and valid - restated
+
+    def twice(key: str, name: str) -> Path:
+        """A copy of the warehouse with the staged row of `key` twice (as a faulty staging would write it)."""
+        copy = tmp_path / name / source.name
+        copy.parent.mkdir()
+        shutil.copyfile(source, copy)
+        with duckdb.connect(str(copy)) as con:
+            con.execute("insert into staging.stg_invoices_checked select * from staging.stg_invoices_checked "
+                        f"where invoice_id = '{key}'")
+        return copy
+
+    def key_test(db: Path, **extra_vars: object) -> int:
+        result = run_dbt("test", db=db, raw_dir=raw, run_date=run_date, extra_vars=extra_vars, check=False,
+                         select="test_name:unique,stg_invoices")
+        compiled = next((db.parent / f"{db.stem}_dbt" / "target" / "compiled").rglob("unique_stg_invoices_invoice_id.sql"))
+        assert ("stg_invoices_checked__delta" in compiled.read_text()) == (
+            not extra_vars and query(db, "select count(*) from information_schema.tables "
+                                         "where table_name = 'stg_invoices_checked__delta'")[0][0] == 1)
+        return result.returncode
+
+    kept = twice(sorted(valid - restated)[0], "kept")
+    assert key_test(kept) == 0, "a key the run did not restate is not tested again"
+    assert key_test(kept, full_tests=True) != 0, "full_tests checks every row"
+    assert key_test(twice(sorted(restated & valid)[0], "restated")) != 0, "a key the run restated is tested"
+    # a run that restates the whole table (here a full refresh) drops the record: every row is tested after it
+    run_dbt(["run", "--full-refresh"], db=kept, raw_dir=raw, run_date=run_date, select="stg_invoices_checked")
+    assert query(kept, "select count(*) from information_schema.tables "
+                       "where table_name = 'stg_invoices_checked__delta'")[0][0] == 0
+    with duckdb.connect(str(kept)) as con:
+        con.execute("insert into staging.stg_invoices_checked select * from staging.stg_invoices_checked "
+                    f"where invoice_id = '{sorted(valid - restated)[0]}'")
+    assert key_test(kept) != 0, "without the record every row is tested"
+
+
 MONTH_END_CASES = [
     # (previous as-of, this as-of, months of mart_risk_features' window or None, must everyone be recomputed?)
     ("2026-10-29", "2026-10-30", None, False),   # mid-month: the same month ends
