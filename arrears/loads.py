@@ -2,8 +2,8 @@
 
 A table may arrive as `<table>.csv` / `<table>.parquet` (a full extract) or as a folder `<table>/` of loads
 (`<table>/<name>.csv|.parquet`, typically one a day named by its load date). For a delivery with at least one
-folder, this module applies the contract's rules and writes every table as one Parquet extract
-(`<out>/<table>.parquet`) the warehouse reads unchanged:
+folder, this module applies the contract's rules and writes every table as one Parquet extract the warehouse
+reads unchanged (`<out>/<table>.parquet`: a file for a full extract, a folder of parts for a table in loads):
 
 * the same key in several loads: the latest `updated_at` wins (an unparsable or missing `updated_at` sorts
   below any real one); on equal or missing `updated_at`, the row of the load whose file name sorts last wins;
@@ -515,10 +515,6 @@ def _keys_equal(keys: list[str], listed: str) -> str:
     return " and ".join(f"{k} = {listed}.key_{i}" for i, k in enumerate(keys))
 
 
-def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    return [r[0] for r in con.execute(f"describe select * from read_parquet({literal(str(path))})").fetchall()]
-
-
 def _row_count(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     return con.execute(f"select coalesce(sum(num_rows), 0) from parquet_file_metadata({literal(str(path))})"
                        ).fetchone()[0]
@@ -567,7 +563,8 @@ def _connect(spill_root: Path | None) -> tuple[duckdb.DuckDBPyConnection, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="arrears-consolidate-loads",
-        description="Turn tables delivered as folders of loads (contract v2) into one Parquet extract each, "
+        description="Turn tables delivered as folders of loads (contract v2) into one Parquet extract each "
+                    "(a folder of parts, read as one table), "
                     "applying the contract's versioning rules and reading only the loads not processed yet; "
                     "full extracts are converted to Parquet.")
     parser.add_argument("--raw-dir", type=Path, required=True, help="the delivery (files and/or table folders)")
