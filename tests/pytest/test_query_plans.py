@@ -20,7 +20,6 @@ pytestmark = pytest.mark.fast
 
 INLINED = {
     "intermediate/int_payment_allocation.sql": {"invoices", "linked_payments"},
-    "marts/overdue/fct_payment_pattern_changes.sql": {"invoices"},
     "marts/risk/intermediate/int_customer_monthly.sql": {"invoices"},
     "marts/overdue/intermediate/int_overdue_evidence.sql": {"aging", "episodes", "actions", "payments"},
 }
