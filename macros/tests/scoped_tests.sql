@@ -26,8 +26,10 @@
     restated the whole table, whose tests then read everything.
 
     Unscoped: a full refresh (no `__written`: it is dropped before every run and only the strategy writes it),
-    every other model, the singular tests (the invariants such as money conservation run in full every time),
-    and any run with `--vars '{full_tests: true}'`. A test's own `where` config still applies, on top.
+    every other model, the singular tests (the invariants such as money conservation run in full every time)
+    except those that check one customer's rows against its inputs and say so (restated_test_scope below:
+    assert_payments_reach_the_linking), and any run with `--vars '{full_tests: true}'`. A test's own `where`
+    config still applies, on top.
 -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
@@ -101,4 +103,22 @@
         {%- set written = written ~ ' or source_load in (select new_load from ' ~ delta ~ ' where new_load is not null)' -%}
     {%- endif -%}
     {{ return('(select * from ' ~ relation ~ ' where ' ~ written ~ ') as staged_rows') }}
+{%- endmacro %}
+
+{#- For a singular test that checks, per customer, the rows of the per-customer model `relation` against its
+    inputs: what it reads. After a run of the model that restated only some customers (its `__written` is there,
+    written_scope): `rows`, the rows that run wrote, and `customers`, a condition keeping an input's rows of
+    the customers it restated (`customer_id in (<model>__restated)`); the model and no condition otherwise (a
+    full refresh, `full_tests`, Spark). Every other customer's rows, and that customer's inputs, are as they
+    were when the run that wrote them was tested: a customer whose documents changed, or crossed the as-of date,
+    is restated (macros/restated.sql). -#}
+{% macro restated_test_scope(relation) -%}
+    {%- set written = written_scope(relation) -%}
+    {%- if written is none -%}
+        {{ return({'rows': relation, 'customers': 'true'}) }}
+    {%- endif -%}
+    {#- `<model>__restated` beside `__written` (companion_relation would add a ref to this test) -#}
+    {%- set restated = api.Relation.create(database=written.database, schema=written.schema,
+                                           identifier=relation.identifier ~ '__restated') -%}
+    {{ return({'rows': written, 'customers': 'customer_id in (select customer_id from ' ~ restated ~ ')'}) }}
 {%- endmacro %}

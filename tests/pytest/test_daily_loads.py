@@ -234,6 +234,56 @@ def test_a_daily_runs_staging_tests_read_the_rows_it_restated(daily: dict, tmp_p
     assert key_test(kept) != 0, "without the record every row is tested"
 
 
+def test_a_daily_runs_linking_test_reads_the_customers_it_restated(daily: dict, tmp_path: Path) -> None:
+    """After a daily run whose int_linked_payments restated some customers, the test that every valid payment
+    reached int_linked_payments (tests/dbt/assert_payments_reach_the_linking.sql) reads those customers' payments
+    and the rows the run wrote (restated_test_scope): a payment of a restated customer dropped from what the run
+    wrote fails it; one of a customer the run kept is not looked at again unless `full_tests` is set; without
+    the record (a full refresh) every payment is checked. Would fail if the daily test read everything, or
+    skipped what the run wrote."""
+    import duckdb
+
+    source, raw = daily["daily"], daily["work"] / "consolidated"
+    run_date = daily["window"][-1] + dt.timedelta(days=1)
+    test = "assert_payments_reach_the_linking"
+    restated = {r[0] for r in query(source, "select customer_id from intermediate.int_linked_payments__restated")}
+    linked = dict(query(source, "select payment_id, customer_id from intermediate.int_linked_payments"))
+    assert {c for c in linked.values() if c in restated} and {c for c in linked.values() if c not in restated}
+
+    def without(payment_id: str, name: str, *tables: str) -> Path:
+        """A copy of the warehouse whose linking lost `payment_id` (from `tables` of the intermediate schema)."""
+        copy = tmp_path / name / source.name
+        copy.parent.mkdir()
+        shutil.copyfile(source, copy)
+        with duckdb.connect(str(copy)) as con:
+            for table in tables:
+                con.execute(f"delete from intermediate.{table} where payment_id = '{payment_id}'")
+        return copy
+
+    def linking_test(db: Path, **extra_vars: object) -> int:
+        result = run_dbt("test", db=db, raw_dir=raw, run_date=run_date, extra_vars=extra_vars, check=False,
+                         select=test)
+        compiled = next((db.parent / f"{db.stem}_dbt" / "target" / "compiled").rglob(f"{test}.sql")).read_text()
+        assert ("int_linked_payments__written" in compiled) == (
+            not extra_vars and query(db, "select count(*) from information_schema.tables "
+                                         "where table_name = 'int_linked_payments__written'")[0][0] == 1)
+        return result.returncode
+
+    kept_payment = sorted(p for p, c in linked.items() if c not in restated)[0]
+    restated_payment = sorted(p for p, c in linked.items() if c in restated)[0]
+    assert linking_test(source) == 0
+    kept = without(kept_payment, "kept", "int_linked_payments")
+    assert linking_test(kept) == 0, "a customer the run did not restate is not checked again"
+    assert linking_test(kept, full_tests=True) != 0, "full_tests checks every payment"
+    assert linking_test(without(restated_payment, "restated", "int_linked_payments",
+                                "int_linked_payments__written")) != 0, "a restated customer's payments are checked"
+    # a full refresh of the linking writes no record: every payment is checked after it
+    run_dbt(["run", "--full-refresh"], db=kept, raw_dir=raw, run_date=run_date, select="int_linked_payments")
+    with duckdb.connect(str(kept)) as con:
+        con.execute(f"delete from intermediate.int_linked_payments where payment_id = '{kept_payment}'")
+    assert linking_test(kept) != 0, "without the record every payment is checked"
+
+
 MONTH_END_CASES = [
     # (previous as-of, this as-of, months of mart_risk_features' window or None, must everyone be recomputed?)
     ("2026-10-29", "2026-10-30", None, False),   # mid-month: the same month ends
