@@ -127,17 +127,21 @@
 {%- endmacro %}
 
 {#- post-hooks: this run's dbt invocation and the previous one's, in `<model>__run`, so a model that reads
-    `<model>__restated` (fct_overdue_monitoring) can tell that it saw every run of this model -#}
-{% macro run_chain_post_hooks() -%}
+    `<model>__restated` (fct_overdue_monitoring) can tell that it saw every run of this model. `companion`: the
+    macro that names the model's companion tables (companion_relation, in the intermediate schema;
+    staging_companion for a staging model, whose hooks cannot ref the intermediate models). -#}
+{% macro run_chain_post_hooks(companion='companion_relation') -%}
+    {%- set run_next = companion ~ "(this, 'run_next')" -%}
+    {%- set run = companion ~ "(this, 'run')" -%}
     {{ return([
-        "{{ drop_companion(this, 'run_next') }}",
-        "{% if target.type != 'spark' %}create table {{ companion_relation(this, 'run_next') }} as select "
+        "{% if target.type != 'spark' %}drop table if exists {{ " ~ run_next ~ " }}{% endif %}",
+        "{% if target.type != 'spark' %}create table {{ " ~ run_next ~ " }} as select "
         ~ "cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as invocation_id, "
-        ~ "{% if relation_exists(companion_relation(this, 'run')) %}(select max(invocation_id) from "
-        ~ "{{ companion_relation(this, 'run') }}){% else %}cast(null as {{ dbt.type_string() }}){% endif %} "
+        ~ "{% if relation_exists(" ~ run ~ ") %}(select max(invocation_id) from "
+        ~ "{{ " ~ run ~ " }}){% else %}cast(null as {{ dbt.type_string() }}){% endif %} "
         ~ "as previous_invocation_id{% endif %}",
-        "{{ drop_companion(this, 'run') }}",
-        "{% if target.type != 'spark' %}alter table {{ companion_relation(this, 'run_next') }} rename to "
-        ~ "{{ companion_relation(this, 'run').identifier }}{% endif %}",
+        "{% if target.type != 'spark' %}drop table if exists {{ " ~ run ~ " }}{% endif %}",
+        "{% if target.type != 'spark' %}alter table {{ " ~ run_next ~ " }} rename to "
+        ~ "{{ " ~ run ~ ".identifier }}{% endif %}",
     ]) }}
 {%- endmacro %}

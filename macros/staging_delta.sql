@@ -10,7 +10,11 @@
     (2) stored rows whose references changed although the row did not: the customer became known or unknown,
         the linked invoice appeared, vanished or changed customer, the currency became known, the FX rate of
         its day changed, or the run date's cutoff passed its date. Each row stores what it saw
-        (`reference_state`, `fx_rate_to_base`); a row is restated when what it would see now differs.
+        (`reference_state`, `fx_rate_to_base`); a row is restated when what it would see now differs. A staged
+        invoice changes only when its key is restaged, so when the payments' staging knows that the invoices'
+        `__delta` lists every invoice key restaged since its own previous run (the two models' runs chained:
+        staging_invoices_chained), only the stored payments naming one of those invoices look their invoice up
+        again; the others keep the invoice part of the state they stored.
     Everything else is kept as stored. The whole table is restated instead when the source is not a
     delivery in loads (a full extract has no `load_generation`), when the extract was rebuilt from every load
     (a processed load changed: a new `load_generation`), or when the staging rules changed (`rules_version`:
@@ -49,12 +53,60 @@
             ~ "{% elif target.type != 'spark' %}drop table if exists {{ staging_delta_relation(this) }}{% endif %}",
             "{% if is_incremental() %}{{ staging_delta_delete(this, '" ~ table_name ~ "') }}{% endif %}",
         ],
+        'post_hook': staging_run_post_hooks(table_name),
     }) }}
 {%- endmacro %}
 
-{% macro staging_delta_relation(model) -%}
+{#- A table a checked model keeps beside it in its own schema: `<model>__<suffix>` (delta, run, invoices_run) -#}
+{% macro staging_companion(model, suffix) -%}
     {{ return(api.Relation.create(database=model.database, schema=model.schema,
-                                  identifier=model.identifier ~ '__delta')) }}
+                                  identifier=model.identifier ~ '__' ~ suffix)) }}
+{%- endmacro %}
+
+{% macro staging_delta_relation(model) -%}
+    {{ return(staging_companion(model, 'delta')) }}
+{%- endmacro %}
+
+{#- Post-hooks that chain the runs of the invoices' and the payments' staging, so a payments run can tell that
+    the invoices' `__delta` holds every invoice key restaged since the payments' previous run
+    (staging_invoices_chained): stg_invoices_checked keeps its dbt invocation and the previous one in `__run`
+    (run_chain_post_hooks); stg_payments_checked keeps, in `__invoices_run`, the invoices' run it was built on.
+    None on Spark, where these models are tables rebuilt in full. -#}
+{% macro staging_run_post_hooks(table_name) -%}
+    {%- if table_name == 'invoices' -%}
+        {{ return(run_chain_post_hooks(companion='staging_companion')) }}
+    {%- elif table_name == 'payments' -%}
+        {{ return([
+            "{% if target.type != 'spark' %}drop table if exists {{ staging_companion(this, 'invoices_run') }}{% endif %}",
+            "{% set invoices_run = staging_companion(ref('stg_invoices_checked'), 'run') %}"
+            ~ "{% if target.type != 'spark' and relation_in_catalog(invoices_run) %}"
+            ~ "create table {{ staging_companion(this, 'invoices_run') }} as select invocation_id from {{ invoices_run }}"
+            ~ "{% endif %}",
+        ]) }}
+    {%- endif -%}
+    {{ return([]) }}
+{%- endmacro %}
+
+{#- The invoices' `__delta` when it holds every invoice key whose staged row changed since this payments model's
+    previous run, so only the stored payments naming those invoices can see another invoice now: the invoices'
+    staging ran in this dbt invocation and restated only what changed (its `__delta` is there; a run that
+    restages every invoice drops it), and the previous invoices' run is the one this model's previous run was
+    built on (`__run` against `__invoices_run`). None otherwise (the invoices staged by another invocation, run
+    twice without this model, restaged in full, or a failed run of either): every stored payment's invoice is
+    looked up. The catalog, not dbt's relation cache: the invoices' hooks wrote these tables in this run. -#}
+{% macro staging_invoices_chained(model) -%}
+    {%- set invoices = ref('stg_invoices_checked') -%}
+    {%- set delta = staging_delta_relation(invoices) -%}
+    {%- set invoices_run = staging_companion(invoices, 'run') -%}
+    {%- set seen = staging_companion(model, 'invoices_run') -%}
+    {%- if not execute or not (relation_in_catalog(delta) and relation_in_catalog(invoices_run)
+                               and relation_in_catalog(seen)) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set chained = run_query("select count(*) from " ~ invoices_run ~ " as invoices_run inner join " ~ seen
+                                ~ " as seen on seen.invocation_id = invoices_run.previous_invocation_id"
+                                ~ " where invoices_run.invocation_id = '" ~ invocation_id ~ "'") -%}
+    {{ return(delta if chained.columns[0].values()[0] | int > 0 else none) }}
 {%- endmacro %}
 
 {#- True when this run restates only what changed (see above); false on a full refresh or a first run. Decided
@@ -116,17 +168,31 @@
     {%- set key = contract()[table_name]['key'][0] -%}
     {%- if staging_delta_active(model, table_name) %}
     {%- set new_loads = staging_new_loads(model, table_name) %}
+    {#- payments: with the invoices' record of what they restaged since this model's last run, only the stored
+        payments naming one of those invoices are looked up again; the others saw the invoice they see now -#}
+    {%- set invoices_delta = staging_invoices_chained(model) if table_name == 'payments' else none %}
+    {%- set changed_invoice_ids = 'select restated_key from ' ~ invoices_delta ~ ' where restated_key is not null'
+                                  if invoices_delta is not none else none %}
     drop table if exists {{ delta }};
     create table {{ delta }} as
     with
-    {{ staging_lookup_ctes(table_name) }},
+    {{ staging_lookup_ctes(table_name, invoice_ids=changed_invoice_ids) }},
+    {%- if changed_invoice_ids is not none %}
+    changed_invoices as (select distinct restated_key as invoice_id from ({{ changed_invoice_ids }}) as restaged),
+    {%- endif %}
     -- stored rows whose references changed since they were checked
     changed_references as (
         select stored.{{ key }} as restated_key
         from {{ model }} as stored
         {{ staging_lookup_joins(table_name, 'stored') }}
+        {%- if changed_invoice_ids is not none %}
+        left join changed_invoices on stored.invoice_id = changed_invoices.invoice_id
+        {%- endif %}
         where stored.{{ key }} is not null
-          and (stored.reference_state is distinct from {{ staging_reference_state(table_name, 'stored') }}
+          and (stored.reference_state is distinct from {{ staging_reference_state(table_name, 'stored',
+                   invoice_part=(none if changed_invoice_ids is none else
+                                 "case when changed_invoices.invoice_id is not null then coalesce(invoices.customer_id, '-') "
+                                 ~ "else " ~ stored_invoice_part('stored.reference_state') ~ " end")) }}
           {%- if table_name in ('invoices', 'payments') %}
                or stored.fx_rate_to_base is distinct from {{ rate_to_base('stored.currency', 'fx_daily.rate_to_base') }}
           {%- endif %})
@@ -223,16 +289,24 @@
 {%- endmacro %}
 
 {#- What a row saw of its references, as text (stored as reference_state; FX is compared through
-    fx_rate_to_base): customer known, linked invoice's customer, currency known, dated after the cutoff. -#}
-{% macro staging_reference_state(table_name, alias) -%}
+    fx_rate_to_base): customer known, linked invoice's customer, currency known, dated after the cutoff.
+    `invoice_part`: the expression of the linked invoice's customer, when not looked up in `invoices`. -#}
+{% macro staging_reference_state(table_name, alias, invoice_part=none) -%}
     concat(
         case when customers.customer_id is null then '0' else '1' end
         {%- if table_name == 'payments' %},
-        '|', coalesce(invoices.customer_id, '-')
+        '|', {{ invoice_part if invoice_part is not none else "coalesce(invoices.customer_id, '-')" }}
         {%- endif %}
         {%- if table_name in ('invoices', 'payments') %},
         '|', case when known_currencies.currency is null then '0' else '1' end
         {%- endif %},
         '|', case when {{ alias }}.{{ staging_date_column(table_name) }} > {{ document_cutoff_sql() }} then '1' else '0' end
     )
+{%- endmacro %}
+
+{#- The linked invoice's customer (or '-') inside a payment's stored reference_state (staging_reference_state:
+    one character for the customer, '|', this part, then '|' and two one-character parts), whatever characters
+    the customer id holds. -#}
+{% macro stored_invoice_part(state) -%}
+    substring({{ state }}, 3, length({{ state }}) - 6)
 {%- endmacro %}

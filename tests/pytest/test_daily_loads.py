@@ -52,7 +52,7 @@ def _run_state(table: str) -> bool:
     the history's candidates and new dates (macros/history_restated.sql), and the dbt invocations the history,
     the monitoring and the month-end models were built by (`__run`, `__history_run`, `__upstream_run`)."""
     return table.endswith(("__delta", "__restated", "__written", "__candidates", "__candidate_states", "__new_dates",
-                           "__run", "__history_run", "__upstream_run"))
+                           "__run", "__history_run", "__upstream_run", "__invoices_run"))
 MODELS_AND_SEEDS = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 
@@ -440,7 +440,36 @@ def test_rows_whose_references_arrive_later_are_restated(tmp_path: Path) -> None
                          f"where restated_key is not null order by 1") == restated, model
     assert query(db, "select new_load from staging.stg_invoices_checked__delta where new_load is not null") \
         == [("2026-01-02.csv",)]
+    # the invoices' staging ran just before in the same invocation, and the payments' previous run was built on
+    # its previous run: the payments looked up only the invoices restaged (staging_invoices_chained)
+    def last_run_log() -> str:
+        log = (db.parent / f"{db.stem}_dbt" / "logs" / "dbt.log").read_text()
+        return log[log.rindex("Running with dbt="):]
+
+    assert "changed_invoices as (" in last_run_log()
     scratch = tmp_path / "scratch.duckdb"
     _process(delivery, tmp_path / "scratch", scratch, dt.date(2026, 1, 2), staging)
+    diff = compare_builds(scratch, db, ["staging"], ignore_columns=RUN_LOG_COLUMNS)
+    assert not [t.table for t in diff.tables if not t.identical and not _run_state(t.table)]
+    # a payment naming an invoice staged by a run the payments' staging did not follow: the invoices alone on
+    # day 4 (I3 arrives), then everything on day 5, whose invoices record holds no I3. The chain is broken, so
+    # every stored payment's invoice is looked up again and P4 is restated; trusting the record would leave it
+    # set aside
+    _write_load(delivery, "payments", "2026-01-03", payments, ["P4,C1,2026-01-03,5.00,I3"])
+    _process(delivery, work, db, dt.date(2026, 1, 3), staging)
+    assert reasons()["P4"] == "unknown_invoice"
+    _write_load(delivery, "invoices", "2026-01-04", invoices, ["I3,C1,2026-01-04,2026-02-03,5.00"])
+    _process(delivery, work, db, dt.date(2026, 1, 4), ["run", "--select", "stg_invoices_checked"])
+    assert reasons()["P4"] == "unknown_invoice"
+    _process(delivery, work, db, dt.date(2026, 1, 5), staging)
+    assert reasons()["P4"] is None
+    assert "changed_invoices as (" not in last_run_log()
+    assert query(db, "select restated_for from staging.stg_payments_checked__delta where restated_key = 'P4'") \
+        == [("reference",)]
+    # and the next day, the runs chained again, takes the short way
+    _process(delivery, work, db, dt.date(2026, 1, 6), staging)
+    assert "changed_invoices as (" in last_run_log()
+    scratch = tmp_path / "scratch_5.duckdb"
+    _process(delivery, tmp_path / "scratch_5", scratch, dt.date(2026, 1, 6), staging)
     diff = compare_builds(scratch, db, ["staging"], ignore_columns=RUN_LOG_COLUMNS)
     assert not [t.table for t in diff.tables if not t.identical and not _run_state(t.table)]
