@@ -133,7 +133,10 @@ def auto_threads(invoice_and_payment_rows: int) -> int:
 
     DuckDB already spreads one query over every core; two large models at once share the memory limit and both
     spill (measured at 1,000,000 customers, same code: stg_invoices_checked 63 s with 2 threads, 39 s with 1;
-    stg_payments_checked 65 s and 42 s). At 100,000 customers 2 threads are a little faster (92 s against 99 s)."""
+    stg_payments_checked 65 s and 42 s). At 100,000 customers 2 threads are a little faster (92 s against 99 s).
+    A daily run at 1,000,000 customers gains nothing from a second thread either: 226.1 s with 1, 229.5 s with 2
+    (the same day from the same saved warehouse, bench/analysis.md "Stop 44"): its queries already use both
+    cores."""
     return 1 if invoice_and_payment_rows > 20_000_000 else 2
 
 

@@ -17,6 +17,18 @@ class WarehouseError(ArrearsError):
     """The warehouse cannot be read: missing file, locked by a writer, or a relation is not there."""
 
 
+# Tables the project's hooks keep to record which dbt invocation built a model (`<model>__run`, and the
+# invocation of the upstream model a model was built on: `__history_run`, `__upstream_run`, `__invoices_run`;
+# macros/history_restated.sql, macros/restated.sql, macros/staging_delta.sql): they differ between any two builds
+# of the same data, so comparisons of builds leave them out.
+RUN_RECORD_SUFFIXES = ("__run", "__history_run", "__upstream_run", "__invoices_run")
+
+
+def is_run_record(table: str) -> bool:
+    """True for a table that records the dbt invocation that built a model (RUN_RECORD_SUFFIXES)."""
+    return table.lower().endswith(RUN_RECORD_SUFFIXES)
+
+
 def quote_identifier(name: str) -> str:
     """A SQL identifier in double quotes, embedded quotes doubled."""
     return '"' + name.replace('"', '""') + '"'

@@ -116,10 +116,17 @@
     {%- if found.columns[0].values()[0] | int < 3 -%}
         {{ return(none) }}
     {%- endif -%}
+    {{ return(restated if runs_chained(upstream_run, seen) else none) }}
+{%- endmacro %}
+
+{#- True when the upstream model ran in this dbt invocation (`upstream_run`, its `__run`: this invocation and the
+    previous one) and its previous run is the one the model reading it was last built on (`seen`, which holds
+    that run's invocation): then the reader saw every run of the upstream model. -#}
+{% macro runs_chained(upstream_run, seen) -%}
     {%- set chained = run_query("select count(*) from " ~ upstream_run ~ " as upstream_run inner join " ~ seen
                                 ~ " as seen on seen.invocation_id = upstream_run.previous_invocation_id"
                                 ~ " where upstream_run.invocation_id = '" ~ invocation_id ~ "'") -%}
-    {{ return(restated if chained.columns[0].values()[0] | int > 0 else none) }}
+    {{ return(chained.columns[0].values()[0] | int > 0) }}
 {%- endmacro %}
 
 {#- Post-hooks of a model that reads chained_restated(upstream_name, seen_suffix): the upstream run it was built

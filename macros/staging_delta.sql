@@ -103,10 +103,7 @@
                                and relation_in_catalog(seen)) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set chained = run_query("select count(*) from " ~ invoices_run ~ " as invoices_run inner join " ~ seen
-                                ~ " as seen on seen.invocation_id = invoices_run.previous_invocation_id"
-                                ~ " where invoices_run.invocation_id = '" ~ invocation_id ~ "'") -%}
-    {{ return(delta if chained.columns[0].values()[0] | int > 0 else none) }}
+    {{ return(delta if runs_chained(invoices_run, seen) else none) }}
 {%- endmacro %}
 
 {#- True when this run restates only what changed (see above); false on a full refresh or a first run. Decided

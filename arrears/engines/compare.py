@@ -6,7 +6,8 @@ row for row, and exit non-zero on any difference.
     ARREARS_SPARK_DIR=/abs/dir .venv-engines/bin/arrears-compare-engines --duckdb x.duckdb --target spark
 
 Every table (and view) of the schema present on both sides is compared; a table present on one side only is
-listed and, unless named with --allow-missing, is a difference. Rows are matched on the table's key: the
+listed and, unless named with --allow-missing, is a difference. A table recording the dbt invocation that built
+a model (`<model>__run`, `__invoices_run`, ...: arrears.warehouse.is_run_record) is not compared. Rows are matched on the table's key: the
 shortest run of leading columns whose values are unique in the DuckDB table (models list their keys first),
 else the whole row. Values must be equal, with these rules:
   * decimals and integers: exactly (amounts to the cent; 1.50 equals 1.5),
@@ -30,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from arrears.warehouse import is_run_record
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
@@ -247,6 +250,9 @@ def compare(ref: dict[str, Table], other: dict[str, Table], engine: str,
     notes: list[str] = []
     problems: dict[str, list[str]] = {}
     for name in sorted(set(ref) | set(other)):
+        if is_run_record(name):
+            notes.append(f"{name}: the record of the dbt invocation that built a model (not compared)")
+            continue
         if name not in other or name not in ref:
             side = engine if name not in other else "duckdb"
             message = f"{name}: absent on {side}"
