@@ -49,11 +49,22 @@
 {#- Whether `relation` is in the database's catalog now: unlike relation_exists (dbt's relation cache, filled
     when the run started), it sees a table this run created, such as an upstream model's `__written`. -#}
 {%- macro relation_in_catalog(relation) -%}
+    {{ return(relations_in_catalog([relation])) }}
+{%- endmacro -%}
+
+{#- Whether every one of `relations` is in the catalog now (relation_in_catalog), asked in one query. -#}
+{%- macro relations_in_catalog(relations) -%}
     {%- if not execute -%}{{ return(false) }}{%- endif -%}
-    {%- set found = run_query("select count(*) from information_schema.tables where table_schema = '"
-                              ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'"
-                              ~ (" and table_catalog = '" ~ relation.database ~ "'" if relation.database else "")) -%}
-    {{ return(found.columns[0].values()[0] | int > 0) }}
+    {%- set matches = [] -%}
+    {%- for relation in relations -%}
+        {%- do matches.append("when table_schema = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier
+                              ~ "'" ~ (" and table_catalog = '" ~ relation.database ~ "'" if relation.database else "")
+                              ~ " then " ~ loop.index) -%}
+    {%- endfor -%}
+    {#- how many of the relations were found (each counted once, whatever else the catalog holds) -#}
+    {%- set found = run_query("select count(distinct case " ~ matches | join(" ") ~ " end)"
+                              ~ " from information_schema.tables") -%}
+    {{ return(found.columns[0].values()[0] | int == relations | length) }}
 {%- endmacro -%}
 
 {#- The `columns` of the rows of the per-customer model `relation` whose customer is in the query `customers`.
@@ -110,19 +121,17 @@
     {%- set restated = companion_relation(upstream, 'restated') -%}
     {%- set upstream_run = companion_relation(upstream, 'run') -%}
     {%- set seen = companion_relation(this, seen_suffix) -%}
-    {%- set found = run_query("select count(distinct table_name) from information_schema.tables where table_schema = '"
-                              ~ restated.schema ~ "' and table_name in ('" ~ restated.identifier ~ "', '"
-                              ~ upstream_run.identifier ~ "', '" ~ seen.identifier ~ "')") -%}
-    {%- if found.columns[0].values()[0] | int < 3 -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(restated if runs_chained(upstream_run, seen) else none) }}
+    {{ return(restated if runs_chained(upstream_run, seen, [restated]) else none) }}
 {%- endmacro %}
 
 {#- True when the upstream model ran in this dbt invocation (`upstream_run`, its `__run`: this invocation and the
     previous one) and its previous run is the one the model reading it was last built on (`seen`, which holds
-    that run's invocation): then the reader saw every run of the upstream model. -#}
-{% macro runs_chained(upstream_run, seen) -%}
+    that run's invocation): then the reader saw every run of the upstream model. False when either table, or
+    one of the upstream's records the reader needs (`records`), is not in the catalog. -#}
+{% macro runs_chained(upstream_run, seen, records=[]) -%}
+    {%- if not relations_in_catalog([upstream_run, seen] + records) -%}
+        {{ return(false) }}
+    {%- endif -%}
     {%- set chained = run_query("select count(*) from " ~ upstream_run ~ " as upstream_run inner join " ~ seen
                                 ~ " as seen on seen.invocation_id = upstream_run.previous_invocation_id"
                                 ~ " where upstream_run.invocation_id = '" ~ invocation_id ~ "'") -%}

@@ -99,11 +99,7 @@
     {%- set delta = staging_delta_relation(invoices) -%}
     {%- set invoices_run = staging_companion(invoices, 'run') -%}
     {%- set seen = staging_companion(model, 'invoices_run') -%}
-    {%- if not execute or not (relation_in_catalog(delta) and relation_in_catalog(invoices_run)
-                               and relation_in_catalog(seen)) -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(delta if runs_chained(invoices_run, seen) else none) }}
+    {{ return(delta if execute and runs_chained(invoices_run, seen, [delta]) else none) }}
 {%- endmacro %}
 
 {#- True when this run restates only what changed (see above); false on a full refresh or a first run. Decided

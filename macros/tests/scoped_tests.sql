@@ -91,8 +91,8 @@
     {%- if base not in tables -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set delta = api.Relation.create(database=relation.database, schema=relation.schema,
-                                        identifier=base ~ '_checked__delta') -%}
+    {%- set delta = staging_delta_relation(api.Relation.create(database=relation.database, schema=relation.schema,
+                                                               identifier=base ~ '_checked')) -%}
     {%- if not relation_in_catalog(delta) -%}
         {{ return(none) }}
     {%- endif -%}
