@@ -101,6 +101,8 @@
             {%- do columns.append(adapter.quote(column.name)) -%}
         {%- endfor -%}
         {{ rows_of_customers(relation, 'select customer_id from ' ~ companion_relation(this, 'restated'), columns) }} as {{ alias }}
+    {%- elif customer_slices() -%}
+        (select * from {{ relation }}{{ customer_slice() }}) as {{ alias }}
     {%- else -%}
         {{ relation }} as {{ alias }}
     {%- endif -%}
@@ -352,18 +354,19 @@
     month-end model, which also reads the contact log and the customer record, and changes for everyone when
     a month end passes (restated_customers); `upstream`: the per-customer model whose restated customers it
     restates too (chained_restated), `chain_runs`: keep this model's runs for a model downstream that does
-    (run_chain_post_hooks). -#}
+    (run_chain_post_hooks); `sliced`: a full build on DuckDB computes it one range of customers at a time
+    (macros/slices.sql). -#}
 {% macro per_customer_incremental(monthly=false, window_months=none, post_hook=[], upstream=none,
-                                  chain_runs=false) -%}
+                                  chain_runs=false, sliced=false) -%}
     {{ return({
         'materialized': 'table' if target.type == 'spark' else 'incremental',
         'incremental_strategy': 'restate',
         'on_schema_change': 'append_new_columns',
         'pre_hook': restated_pre_hooks(monthly, window_months, upstream),
-        'post_hook': post_hook + restated_post_hooks()
+        'post_hook': (['{{ insert_customer_slices() }}'] if sliced else []) + post_hook + restated_post_hooks()
                      + (chained_run_post_hooks(upstream, 'upstream_run') if upstream else [])
                      + (run_chain_post_hooks() if chain_runs else []),
-        'meta': {'restates_customers': true},
+        'meta': {'restates_customers': true, 'sliced_full_build': sliced},
     }) }}
 {%- endmacro %}
 
@@ -386,10 +389,12 @@
     {{ return(get_incremental_append_sql(append_args)) }}
 {%- endmacro %}
 
-{#- In such a model: `where customer_id in (the restated customers)` on an incremental run, nothing on a
-    full refresh. The model defines the CTE `restated` (restated_cte()). -#}
+{#- In such a model: `where customer_id in (the restated customers)` on an incremental run; on a full build, the
+    first range of customers when the build is cut into ranges (customer_slice, macros/slices.sql), nothing
+    otherwise. The model defines the CTE `restated` (restated_cte()). -#}
 {% macro only_restated(keyword='where') -%}
-    {%- if is_incremental() %} {{ keyword }} customer_id in (select customer_id from restated){% endif -%}
+    {%- if is_incremental() %} {{ keyword }} customer_id in (select customer_id from restated)
+    {%- else %}{{ customer_slice(keyword) }}{% endif -%}
 {%- endmacro %}
 
 {% macro restated_cte() -%}

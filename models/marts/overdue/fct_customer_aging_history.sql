@@ -17,8 +17,9 @@
     materialized = 'table' if target.type == 'spark' else 'incremental',
     incremental_strategy = 'restate',
     pre_hook = history_pre_hooks(),
-    meta = {'restates_customers': true},
+    meta = {'restates_customers': true, 'sliced_full_build': true},
     post_hook = [
+        "{{ insert_customer_slices() }}",
         "{% if target.type != 'spark' %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }}){% endif %}"
     ] + history_post_hooks(),
 ) }}
@@ -29,9 +30,10 @@ snapshot_dates as (select * from {{ ref('int_snapshot_dates') }}),
 
 calendar_days as (select * from {{ ref('int_calendar_days') }}),
 
-invoices as (select * from {{ ref('fct_invoices') }}),
+-- a full build on DuckDB computes one range of customers at a time (macros/slices.sql)
+invoices as (select * from {{ ref('fct_invoices') }}{{ customer_slice() }}),
 
-allocation as (select * from {{ ref('int_payment_allocation') }}),
+allocation as (select * from {{ ref('int_payment_allocation') }}{{ customer_slice() }}),
 
 fx_daily as (select * from {{ ref('stg_fx_rates_daily') }}),
 

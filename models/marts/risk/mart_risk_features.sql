@@ -9,7 +9,7 @@
     everyone when a month end passes (labels of earlier observation dates may complete); the other customers'
     rows stay, less an observation date that left the window (post-hook). -#}
 {%- set window_months = var('risk_feature_months') %}
-{{ config(**per_customer_incremental(monthly=true, window_months=window_months, upstream='int_customer_monthly', post_hook=[
+{{ config(**per_customer_incremental(monthly=true, window_months=window_months, upstream='int_customer_monthly', sliced=true, post_hook=[
     "{% if is_incremental() %}delete from {{ this }} where observation_date <= (select cast("
     ~ "{{ dbt.dateadd('month', -" ~ window_months ~ ", 'as_of_date') }} as date) from {{ ref('int_as_of_date') }}){% endif %}"
 ])) }}
