@@ -44,12 +44,16 @@
     {%- for i in range(1, slices) -%}
         {%- do fractions.append((i / slices) | string) -%}
     {%- endfor -%}
-    {%- set found = run_query('select distinct unnest(quantile_disc(customer_id, [' ~ fractions | join(', ')
-                              ~ '])) as bound from ' ~ customers ~ ' order by bound') -%}
+    {%- set found = run_query('select distinct bound from (select unnest(quantile_disc(customer_id, ['
+                              ~ fractions | join(', ') ~ '])) as bound from ' ~ customers ~ ') as quantiles'
+                              ~ ' where bound is not null order by bound') -%}
     {%- set bounds = [] -%}
     {%- for bound in found.columns[0].values() -%}
         {%- do bounds.append("'" ~ bound | replace("'", "''") ~ "'") -%}
     {%- endfor -%}
+    {%- if not bounds -%}
+        {{ return([]) }}
+    {%- endif -%}
     {#- the first range takes the ids below the first bound and a missing id, so no row falls outside every
         range; the last takes every id from the last bound on -#}
     {%- set conditions = ['(customer_id < ' ~ bounds[0] ~ ' or customer_id is null)'] -%}
