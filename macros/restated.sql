@@ -92,7 +92,8 @@
 
 {#- In a per-customer model's body: a subquery (aliased `alias`) of the rows of the upstream per-customer model
     `model_name` for the customers this run restates on an incremental run (rows_of_customers: the upstream's
-    copy of what it wrote, where it restated the same customers), all of its rows on a full refresh. -#}
+    copy of what it wrote, where it restated the same customers), all of its rows on a full refresh (the first
+    range of customers when the build is cut into ranges, macros/slices.sql). -#}
 {% macro restated_rows(model_name, alias) -%}
     {%- set relation = ref(model_name) -%}
     {%- if is_incremental() and execute -%}
@@ -101,10 +102,8 @@
             {%- do columns.append(adapter.quote(column.name)) -%}
         {%- endfor -%}
         {{ rows_of_customers(relation, 'select customer_id from ' ~ companion_relation(this, 'restated'), columns) }} as {{ alias }}
-    {%- elif customer_slices() -%}
-        (select * from {{ relation }}{{ customer_slice() }}) as {{ alias }}
     {%- else -%}
-        {{ relation }} as {{ alias }}
+        (select * from {{ relation }}{{ customer_slice() }}) as {{ alias }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -6,8 +6,8 @@
     some customers and keep the others (macros/restated.sql), and what lets a full build compute the customers
     in parts. On a full build on DuckDB of a model marked `meta.sliced_full_build` (per_customer_incremental(sliced=
     true), and the history) with more than var('full_build_slice_customers') customers,
-    the customers are cut into ranges of ids of about that many (quantiles of `int_customer_fingerprints`, one
-    row per customer); the model's own statement computes the first range (its sources filtered by
+    the customers are cut into ranges of that many ids (in id order over `int_customer_fingerprints`, one row
+    per customer); the model's own statement computes the first range (its sources filtered by
     customer_slice()), and a post-hook (insert_customer_slices) appends each other range: the model's compiled
     SQL again, with the first range's condition replaced by that range's. The ranges follow one another in id
     order, so a model written sorted by customer (sorted_before_write) stays sorted as a whole.
@@ -37,18 +37,10 @@
     {%- if not relation_in_catalog(customers) -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set count = run_query('select count(*) from ' ~ customers).columns[0].values()[0] | int -%}
-    {%- set slices = (count + per_slice - 1) // per_slice -%}
-    {%- if slices < 2 -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {%- set fractions = [] -%}
-    {%- for i in range(1, slices) -%}
-        {%- do fractions.append((i / slices) | string) -%}
-    {%- endfor -%}
-    {%- set found = run_query('select distinct bound from (select unnest(quantile_disc(customer_id, ['
-                              ~ fractions | join(', ') ~ '])) as bound from ' ~ customers ~ ') as quantiles'
-                              ~ ' where bound is not null order by bound') -%}
+    {#- a bound every `per_slice` ids in id order (the first id of each range after the first), one query -#}
+    {%- set found = run_query('select customer_id from (select customer_id, row_number() over (order by customer_id)'
+                              ~ ' as position from ' ~ customers ~ ' where customer_id is not null) as ordered'
+                              ~ ' where position > 1 and (position - 1) % ' ~ per_slice ~ ' = 0 order by customer_id') -%}
     {%- set bounds = [] -%}
     {%- for bound in found.columns[0].values() -%}
         {%- do bounds.append("'" ~ bound | replace("'", "''") ~ "'") -%}
