@@ -380,7 +380,13 @@
     every run (pre-hook), so a full refresh, which does not call a strategy, leaves none and its tests read
     everything. -#}
 {% macro get_incremental_restate_sql(arg_dict) -%}
-    {%- set written = companion_relation(arg_dict['target_relation'], 'written') -%}
+    {{ return(append_through_copy(arg_dict, companion_relation(arg_dict['target_relation'], 'written'))) }}
+{%- endmacro %}
+
+{#- Append the rows of an incremental run (`arg_dict`, as dbt gives a strategy) through a copy of them written to
+    `written` first: the model's table gets them from the copy. Used by the strategies that keep the rows a run
+    wrote for its tests (restate here, staged_append in macros/staging_delta.sql). -#}
+{% macro append_through_copy(arg_dict, written) -%}
     {%- do run_query('create table ' ~ written ~ ' as select * from ' ~ arg_dict['temp_relation']) -%}
     {%- set append_args = {} -%}
     {%- do append_args.update(arg_dict) -%}

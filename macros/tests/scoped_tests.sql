@@ -81,7 +81,11 @@
 {%- endmacro %}
 
 {#- For a staging model of a table delivered in loads whose last run restated only what changed (its checked
-    model's `__delta` is there): a subquery of the rows that run wrote; none otherwise. -#}
+    model's `__delta` is there): a subquery of the rows that run wrote; none otherwise. They are read from the copy
+    that run kept (`<checked model>__written`, strategy staged_append in macros/staging_delta.sql); a view
+    (stg_invoices, ...) selects its columns of the copy's valid rows, as it does of the checked model's. Without
+    the copy (the last run was made by a version that wrote none), the rows of the keys in `__delta` are selected
+    from the table, which reads all of it. -#}
 {% macro staged_scope(relation) -%}
     {%- set tables = {'stg_invoices': 'invoices', 'stg_payments': 'payments',
                       'stg_collection_actions': 'collection_actions'} -%}
@@ -91,8 +95,20 @@
     {%- if base not in tables -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set delta = staging_delta_relation(api.Relation.create(database=relation.database, schema=relation.schema,
-                                                               identifier=base ~ '_checked')) -%}
+    {%- set checked_relation = api.Relation.create(database=relation.database, schema=relation.schema,
+                                                   identifier=base ~ '_checked') -%}
+    {%- set delta = staging_delta_relation(checked_relation) -%}
+    {%- set copy = staging_companion(checked_relation, 'written') -%}
+    {%- if relations_in_catalog([delta, copy]) -%}
+        {%- if checked -%}
+            {{ return('(select * from ' ~ copy ~ ') as staged_rows') }}
+        {%- endif -%}
+        {%- set columns = [] -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do columns.append(adapter.quote(column.name)) -%}
+        {%- endfor -%}
+        {{ return('(select ' ~ columns | join(', ') ~ ' from ' ~ copy ~ ' where ' ~ staged_valid_rows() ~ ') as staged_rows') }}
+    {%- endif -%}
     {%- if not relation_in_catalog(delta) -%}
         {{ return(none) }}
     {%- endif -%}

@@ -16,7 +16,7 @@ final as (
         promised_amount,
         promised_date
     from checked
-    where reason_code is null
+    where {{ staged_valid_rows() }}
 )
 
 select * from final

@@ -21,7 +21,7 @@ final as (
         is_key_account,
         created_date
     from checked
-    where reason_code is null
+    where {{ staged_valid_rows() }}
 )
 
 select * from final

@@ -11,7 +11,7 @@ final as (
         rate_date,
         rate_to_base
     from checked
-    where reason_code is null
+    where {{ staged_valid_rows() }}
 )
 
 select * from final

@@ -20,7 +20,7 @@ final as (
         is_void,
         is_credit_note
     from checked
-    where reason_code is null
+    where {{ staged_valid_rows() }}
 )
 
 select * from final

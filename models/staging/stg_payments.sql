@@ -19,7 +19,7 @@ final as (
         status,
         is_void
     from checked
-    where reason_code is null
+    where {{ staged_valid_rows() }}
 )
 
 select * from final

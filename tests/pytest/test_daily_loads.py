@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from arrears import daily_loads, loads
 from arrears.compare_builds import compare_builds
+from arrears.contract import TABLES
 from arrears.demo import DemoConfig, generate
 
 from helpers import query, run_dbt
@@ -186,52 +187,68 @@ def test_daily_runs_took_the_incremental_branch(daily: dict) -> None:
 
 def test_a_daily_runs_staging_tests_read_the_rows_it_restated(daily: dict, tmp_path: Path) -> None:
     """After a daily run whose staging restated only what changed, the generic tests of a staged table read the
-    rows of the keys in its `__delta` (macros/tests/scoped_tests.sql, staged_scope): a key the run restated that
-    is in the table twice fails the key's test; a key it kept is not looked at again unless `full_tests` is set;
-    without the record (a run that restated the whole table) every row is tested. Would fail if the daily tests
-    read the whole table, or skipped the rows the run wrote."""
-    import shutil
-
-    import duckdb
-
+    rows that run wrote, from the copy it kept (`<checked model>__written`, strategy staged_append in
+    macros/staging_delta.sql; macros/tests/scoped_tests.sql, staged_scope): the copy is exactly the rows of the
+    keys in `__delta` and of the new loads; a key the run restated that is in the table twice fails the key's
+    test; a key it kept is not looked at again unless `full_tests` is set; without the copy (a run by a version
+    that kept none) the rows of the `__delta` keys are selected from the table; without the record (a run that
+    restated the whole table) every row is tested. Would fail if the daily tests read the whole table, or
+    skipped the rows the run wrote, or if the copy missed or added rows."""
     source, raw = daily["daily"], daily["work"] / "consolidated"
     run_date = daily["window"][-1] + dt.timedelta(days=1)
+    for table in STAGED_INCREMENTALLY:
+        model, (key,) = f"staging.stg_{table}_checked", TABLES[table].key
+        copy = query(source, f"select * from {model}__written order by all")
+        assert copy == query(source, f"""
+            select * from {model}
+            where {key} in (select restated_key from {model}__delta)
+               or source_load in (select new_load from {model}__delta) order by all"""), table
+        assert copy or table == "collection_actions", table
     restated = {r[0] for r in query(source, "select restated_key from staging.stg_invoices_checked__delta "
                                             "where restated_key is not null")}
     valid = {r[0] for r in query(source, "select invoice_id from staging.stg_invoices")}
     assert restated & valid and valid - restated
 
-    def twice(key: str, name: str) -> Path:
-        """A copy of the warehouse with the staged row of `key` twice (as a faulty staging would write it)."""
+    def twice(key: str, name: str, written: bool = False) -> Path:
+        """A copy of the warehouse with the staged row of `key` twice (as a faulty staging would write it): in the
+        table, and also in the rows the run wrote when `written`."""
         copy = tmp_path / name / source.name
         copy.parent.mkdir()
         shutil.copyfile(source, copy)
         with duckdb.connect(str(copy)) as con:
-            con.execute("insert into staging.stg_invoices_checked select * from staging.stg_invoices_checked "
+            con.execute("create temp table row_twice as select * from staging.stg_invoices_checked "
                         f"where invoice_id = '{key}'")
+            con.execute("insert into staging.stg_invoices_checked select * from row_twice")
+            if written:
+                con.execute("insert into staging.stg_invoices_checked__written select * from row_twice")
         return copy
 
-    def key_test(db: Path, **extra_vars: object) -> int:
+    def key_test(db: Path, **extra_vars: object) -> tuple[int, str]:
+        """The return code of the key's test, and which record of the last run its statement read."""
         result = run_dbt("test", db=db, raw_dir=raw, run_date=run_date, extra_vars=extra_vars, check=False,
                          select="test_name:unique,stg_invoices")
         compiled = next((db.parent / f"{db.stem}_dbt" / "target" / "compiled").rglob("unique_stg_invoices_invoice_id.sql"))
-        assert ("stg_invoices_checked__delta" in compiled.read_text()) == (
-            not extra_vars and query(db, "select count(*) from information_schema.tables "
-                                         "where table_name = 'stg_invoices_checked__delta'")[0][0] == 1)
-        return result.returncode
+        read = [record for record in ("__written", "__delta") if f"stg_invoices_checked{record}" in compiled.read_text()]
+        return result.returncode, ",".join(read)
 
     kept = twice(sorted(valid - restated)[0], "kept")
-    assert key_test(kept) == 0, "a key the run did not restate is not tested again"
-    assert key_test(kept, full_tests=True) != 0, "full_tests checks every row"
-    assert key_test(twice(sorted(restated & valid)[0], "restated")) != 0, "a key the run restated is tested"
-    # a run that restates the whole table (here a full refresh) drops the record: every row is tested after it
+    assert key_test(kept) == (0, "__written"), "a key the run did not restate is not tested again"
+    assert key_test(kept, full_tests=True) == (1, ""), "full_tests checks every row"
+    assert key_test(twice(sorted(restated & valid)[0], "restated", written=True)) == (1, "__written"), \
+        "a key the run restated is tested"
+    without_copy = twice(sorted(restated & valid)[0], "without_copy")
+    with duckdb.connect(str(without_copy)) as con:
+        con.execute("drop table staging.stg_invoices_checked__written")
+    assert key_test(without_copy) == (1, "__delta"), "without the copy, the keys of the record are read"
+    # a run that restates the whole table (here a full refresh) drops the record and keeps no copy: every row is
+    # tested after it
     run_dbt(["run", "--full-refresh"], db=kept, raw_dir=raw, run_date=run_date, select="stg_invoices_checked")
     assert query(kept, "select count(*) from information_schema.tables "
-                       "where table_name = 'stg_invoices_checked__delta'")[0][0] == 0
+                       "where table_name in ('stg_invoices_checked__delta', 'stg_invoices_checked__written')")[0][0] == 0
     with duckdb.connect(str(kept)) as con:
         con.execute("insert into staging.stg_invoices_checked select * from staging.stg_invoices_checked "
                     f"where invoice_id = '{sorted(valid - restated)[0]}'")
-    assert key_test(kept) != 0, "without the record every row is tested"
+    assert key_test(kept) == (1, ""), "without the record every row is tested"
 
 
 def test_a_daily_runs_linking_test_reads_the_customers_it_restated(daily: dict, tmp_path: Path) -> None:
