@@ -19,7 +19,8 @@
     stg_collection_actions_checked and their views stg_invoices, stg_payments, stg_collection_actions) works the
     same way with its own record (macros/staging_delta.sql): a daily run deletes and writes again every row of
     the keys in `staging.<model>__delta` (the new loads' keys, and the keys whose references changed), and adds
-    the new loads' rows without a key; no other row changed. Its generic tests read those rows only: the per-row
+    the new loads' rows without a key; no other row changed. It keeps a copy of the rows it wrote
+    (`staging.<model>__written`, strategy staged_append). Its generic tests read those rows only: the per-row
     tests, the uniqueness of the key (every row of a key is written again together, so a key repeated in the
     table is one of them), and the relationships from a row to its customer or invoice (a row whose customer or
     invoice appeared, vanished or changed is restated for its references). The record is dropped by a run that
